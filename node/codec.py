@@ -1,0 +1,56 @@
+"""Canonical msgpack: the one encoding of structured data that is hashed or signed (pure).
+
+Canonical means one value has one encoding: map keys are strings sorted by their UTF-8
+bytes, integers use the shortest form, and floats are refused (design decision 6: money is
+integer tiyn, areas integer square decimetres). `decode` refuses any encoding that is not
+canonical, so two different byte strings never carry the same payload.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+
+from node.errors import MalformedInput
+
+PAYLOAD_DEPTH_MAX = 32
+
+
+def _canonical(value: Any, depth: int = 0) -> Any:
+    if depth > PAYLOAD_DEPTH_MAX:
+        raise MalformedInput(f"value nested deeper than {PAYLOAD_DEPTH_MAX} levels")
+    if value is None or isinstance(value, (bool, int, str, bytes)):
+        return value
+    if isinstance(value, float):
+        raise MalformedInput("floats are not allowed; use integers (tiyn, square decimetres)")
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        for k in value:
+            if not isinstance(k, str):
+                raise MalformedInput(f"map keys must be strings, got {type(k).__name__}")
+        return {k: _canonical(value[k], depth + 1) for k in sorted(value, key=lambda s: s.encode())}
+    raise MalformedInput(f"cannot encode a {type(value).__name__}")
+
+
+def encode(value: Any) -> bytes:
+    """The canonical bytes of `value` (dicts, lists, str, bytes, int, bool, None)."""
+    return msgpack.packb(_canonical(value), use_bin_type=True)
+
+
+def decode(data: bytes) -> Any:
+    """Decode canonical msgpack; raise MalformedInput for anything else."""
+    try:
+        value = msgpack.unpackb(
+            data,
+            raw=False,
+            strict_map_key=True,
+            use_list=True,
+            max_buffer_size=len(data) + 1,
+        )
+    except Exception as exc:  # msgpack raises several unrelated types for bad input
+        raise MalformedInput(f"payload is not valid msgpack: {exc}") from None
+    if encode(value) != data:
+        raise MalformedInput("payload is not in canonical form (sorted keys, shortest integers, no floats)")
+    return value

@@ -1,0 +1,96 @@
+"""Key-value stores: LevelDB through plyvel, and the in-memory twin the tests run too.
+
+Both implement node.interfaces.KeyValueStore and pass the same test suite
+(tests/test_kv.py). May import: plyvel, node.interfaces.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from typing import Iterator, Mapping
+
+from node.interfaces import KeyValueStore
+
+
+class LevelDBStore(KeyValueStore):
+    """A LevelDB database directory. Batches are atomic (transaction=True) and synced."""
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+        import plyvel  # imported here so pure modules never pull it in
+
+        self.path = os.fspath(path)
+        if create:
+            os.makedirs(self.path, exist_ok=True)
+        self._db = plyvel.DB(self.path, create_if_missing=create, paranoid_checks=True)
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._db.get(key)
+
+    def iterate(self, prefix: bytes = b"", *, start: bytes | None = None, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
+        if start is None:
+            yield from self._db.iterator(prefix=prefix, reverse=reverse) if prefix else self._db.iterator(reverse=reverse)
+            return
+        it = self._db.iterator(start=start, reverse=reverse) if not reverse else self._db.iterator(stop=start, include_stop=True, reverse=True)
+        for k, v in it:
+            if not k.startswith(prefix):
+                if reverse or k > prefix:
+                    break
+                continue
+            yield k, v
+
+    def write(self, puts: Mapping[bytes, bytes], deletes=(), *, sync: bool = True) -> None:
+        with self._db.write_batch(transaction=True, sync=sync) as wb:
+            for k in deletes:
+                wb.delete(k)
+            for k, v in puts.items():
+                wb.put(k, v)
+
+    def close(self) -> None:
+        if not self._db.closed:
+            self._db.close()
+
+
+class MemoryStore(KeyValueStore):
+    """The in-memory twin: a dict plus a sorted key list for ordered iteration."""
+
+    def __init__(self) -> None:
+        self._data: dict[bytes, bytes] = {}
+        self._keys: list[bytes] = []
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._data.get(key)
+
+    def iterate(self, prefix: bytes = b"", *, start: bytes | None = None, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
+        keys = self._keys
+        if reverse:
+            hi = bisect.bisect_right(keys, start) if start is not None else len(keys)
+            for i in range(hi - 1, -1, -1):
+                k = keys[i]
+                if k.startswith(prefix):
+                    yield k, self._data[k]
+                elif k < prefix:
+                    break
+            return
+        lo = bisect.bisect_left(keys, max(prefix, start) if start is not None else prefix)
+        snapshot = keys[lo:]
+        for k in snapshot:
+            if not k.startswith(prefix):
+                break
+            if k in self._data:
+                yield k, self._data[k]
+
+    def write(self, puts: Mapping[bytes, bytes], deletes=(), *, sync: bool = True) -> None:
+        for k in deletes:
+            if k in self._data:
+                del self._data[k]
+                i = bisect.bisect_left(self._keys, k)
+                del self._keys[i]
+        for k, v in puts.items():
+            assert isinstance(k, bytes) and isinstance(v, bytes)
+            if k not in self._data:
+                bisect.insort(self._keys, k)
+            self._data[k] = v
+
+    def __len__(self) -> int:
+        return len(self._data)

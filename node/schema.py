@@ -1,0 +1,100 @@
+"""Every LevelDB key the node writes, built in this one module (design decision 7).
+
+Keys start with a schema version byte and a one-letter table, and integers are big-endian
+so that keys sort by height. Pure: no I/O.
+
+Tables
+- m/  meta: head pointer, genesis document
+- b/  block by height -> Block bytes
+- h/  height by block hash
+- c/  commit certificate by height
+- r/  receipts (ReceiptList) by height
+- t/  tx index: tx id -> height (8 bytes) + position (4 bytes)
+- n/  state tree nodes by hash (content-addressed, never overwritten)
+- v/  validator-private consensus state (last signed votes); node-local, not replicated
+      and not part of what `tamga chain verify` compares.
+
+Ledger state keys (inside the state tree, not LevelDB keys) that the node itself reads
+are at the end: revoked certificates. Contract state keys live in contracts/keys.py.
+"""
+
+from __future__ import annotations
+
+import struct
+
+VERSION = b"\x01"
+
+META_HEAD = VERSION + b"m/head"
+META_GENESIS = VERSION + b"m/genesis"
+BLOCK_PREFIX = VERSION + b"b/"
+HASH_PREFIX = VERSION + b"h/"
+COMMIT_PREFIX = VERSION + b"c/"
+RECEIPTS_PREFIX = VERSION + b"r/"
+TX_PREFIX = VERSION + b"t/"
+TREE_NODE_PREFIX = VERSION + b"n/"
+PRIVATE_PREFIX = VERSION + b"v/"
+
+# Tables whose every record `tamga chain verify` recomputes from the blocks.
+REPLICATED_PREFIXES = (META_HEAD, META_GENESIS, BLOCK_PREFIX, HASH_PREFIX, COMMIT_PREFIX, RECEIPTS_PREFIX, TX_PREFIX, TREE_NODE_PREFIX)
+
+
+def u64(n: int) -> bytes:
+    return struct.pack(">Q", n)
+
+
+def read_u64(b: bytes) -> int:
+    return struct.unpack(">Q", b)[0]
+
+
+def block(height: int) -> bytes:
+    return BLOCK_PREFIX + u64(height)
+
+
+def height_of_hash(block_hash: bytes) -> bytes:
+    return HASH_PREFIX + block_hash
+
+
+def commit(height: int) -> bytes:
+    return COMMIT_PREFIX + u64(height)
+
+
+def receipts(height: int) -> bytes:
+    return RECEIPTS_PREFIX + u64(height)
+
+
+def tx(tx_id: bytes) -> bytes:
+    return TX_PREFIX + tx_id
+
+
+def tx_location(height: int, index: int) -> bytes:
+    return struct.pack(">QI", height, index)
+
+
+def read_tx_location(value: bytes) -> tuple[int, int]:
+    height, index = struct.unpack(">QI", value)
+    return height, index
+
+
+def tree_node(node_hash: bytes) -> bytes:
+    return TREE_NODE_PREFIX + node_hash
+
+
+def height_from_key(key: bytes) -> int | None:
+    """The height a block/commit/receipts key is for, else None."""
+    for prefix in (BLOCK_PREFIX, COMMIT_PREFIX, RECEIPTS_PREFIX):
+        if key.startswith(prefix) and len(key) == len(prefix) + 8:
+            return read_u64(key[len(prefix):])
+    return None
+
+
+def private(name: str) -> bytes:
+    return PRIVATE_PREFIX + name.encode()
+
+
+# --- ledger state keys read by the node itself -----------------------------------------
+STATE_REVOKED_PREFIX = b"pki/revoked/"
+
+
+def state_revoked(cert_fingerprint: bytes) -> bytes:
+    """Present (any value) when the certificate with this fingerprint is revoked."""
+    return STATE_REVOKED_PREFIX + cert_fingerprint
