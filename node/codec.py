@@ -47,7 +47,6 @@ def decode(data: bytes) -> Any:
             raw=False,
             strict_map_key=True,
             use_list=True,
-            max_buffer_size=len(data) + 1,
         )
     except Exception as exc:  # msgpack raises several unrelated types for bad input
         raise MalformedInput(f"payload is not valid msgpack: {exc}") from None

@@ -1,0 +1,571 @@
+"""The authenticated ledger state: a 16-ary sparse Merkle tree kept in a KeyValueStore.
+
+What it is for: the ledger state is key-value records under one state root (written into
+every block header, design decision 3). The root is updated once per block from the batch
+of writes, at a cost that grows with the batch and log16(size of the state), never with the
+size of the state itself; and it yields proofs of a key's value, or of its absence, that
+anyone holding the root can check without the store (`verify_proof`).
+
+May import: node.errors, node.hashing, node.interfaces, node.schema. Pure and deterministic:
+no clock, no randomness; the only I/O is through the KeyValueStore handed in.
+
+Shape (after Diem/Aptos's Jellyfish Merkle tree)
+- The path of a key is the 64 nibbles of key_hash = H(key), high nibble of each byte first.
+- A subtree holding no key is absent, one holding exactly one key is that key's leaf (paths
+  are compressed), one holding two or more keys is an internal node with up to 16 children.
+  The tree is therefore a function of its set of keys alone (history independence): the
+  order of writes, how they were batched, and any deletes in between leave no trace, which
+  is what lets every node compare roots after re-executing a block.
+
+Hashes (domain separated, so a leaf can never pass for an internal node; H is injectable and
+SHA-256 by default; digests must be 32 bytes)
+- leaf:      H(0x00 || H(key) || H(value))
+- internal:  H(0x01 || bitmap || child hashes of the present children in nibble order),
+             bitmap = 2 bytes big-endian, bit i (value 1 << i) set when child i is present.
+- empty tree: EMPTY_ROOT = 32 zero bytes. It is no node's hash (that would need a preimage
+  of zero under H), so it cannot be confused with a tree holding something.
+
+Storage: nodes are content-addressed under schema.tree_node(node_hash) and never
+overwritten or deleted, so the state at any past height is read at that height's root.
+Encodings (no pickle, one tag byte first):
+- leaf:     0x00 || len(key) as 4 bytes big-endian || key || value
+- internal: 0x01 || bitmap || child hashes -- exactly the hash preimage, so H(bytes) = hash.
+Every node read from the store is checked against the hash it was looked up by; a mismatch
+(a record tampered with, or bit rot) raises StoreCorrupted naming the node. Checked nodes
+are kept decoded in a bounded LRU cache so the upper levels are not re-read per block.
+
+In memory a decoded node is a plain tuple (no per-node objects):
+- leaf:     (LEAF, key_hash, key, value)
+- internal: (INTERNAL, children) with children a 16-tuple of child hash or None.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import struct
+from collections import OrderedDict
+from operator import itemgetter
+from typing import Callable, Iterator, Mapping
+
+from node import schema
+from node.errors import MalformedInput, NotFound, StoreCorrupted
+from node.hashing import sha256
+from node.interfaces import KeyValueStore
+
+HashFn = Callable[[bytes], bytes]
+
+HASH_LEN = 32
+EMPTY_ROOT = bytes(HASH_LEN)
+MAX_DEPTH = 2 * HASH_LEN  # nibbles in a key hash
+KEY_LEN_MAX = 0xFFFFFFFF  # the leaf encoding carries the key length in 4 bytes
+
+LEAF = 0
+INTERNAL = 1
+_LEAF_TAG = b"\x00"
+_INTERNAL_TAG = b"\x01"
+_NODE_PREFIX = schema.TREE_NODE_PREFIX
+_PREFIX_LEN = len(_NODE_PREFIX)
+_U32 = struct.Struct(">I")
+_HEX = {c: int(c, 16) for c in "0123456789abcdef"}
+_BY_HASH = itemgetter(0)
+
+
+# --- encoding ----------------------------------------------------------------------------
+def encode_leaf(key: bytes, value: bytes) -> bytes:
+    return _LEAF_TAG + _U32.pack(len(key)) + key + value
+
+
+def encode_internal(children) -> bytes:
+    """The encoding (and hash preimage) of an internal node; `children` has 16 entries."""
+    bitmap = 0
+    present = []
+    for i, child in enumerate(children):
+        if child is not None:
+            bitmap |= 1 << i
+            present.append(child)
+    return _INTERNAL_TAG + bitmap.to_bytes(2, "big") + b"".join(present)
+
+
+def leaf_hash(key_hash: bytes, value_hash: bytes, hash_fn: HashFn = sha256) -> bytes:
+    return hash_fn(_LEAF_TAG + key_hash + value_hash)
+
+
+def decode_node(data: bytes, hash_fn: HashFn = sha256) -> tuple:
+    """Decode a stored node into its tuple form; MalformedInput when the bytes are not a node.
+
+    This checks structure only; `node_hash` gives the hash to compare with."""
+    if not data:
+        raise MalformedInput("state tree node is empty")
+    tag = data[0]
+    if tag == 0:
+        if len(data) < 5:
+            raise MalformedInput("state tree leaf is shorter than its header")
+        (key_len,) = _U32.unpack_from(data, 1)
+        if 5 + key_len > len(data):
+            raise MalformedInput("state tree leaf's key runs past its end")
+        key = data[5:5 + key_len]
+        return (LEAF, hash_fn(key), key, data[5 + key_len:])
+    if tag == 1:
+        if len(data) < 3:
+            raise MalformedInput("state tree internal node is shorter than its bitmap")
+        bitmap = (data[1] << 8) | data[2]
+        if bitmap == 0 or len(data) != 3 + HASH_LEN * bitmap.bit_count():
+            raise MalformedInput("state tree internal node's bitmap does not match its children")
+        children = [None] * 16
+        off = 3
+        i = 0
+        while bitmap:
+            if bitmap & 1:
+                children[i] = data[off:off + HASH_LEN]
+                off += HASH_LEN
+            bitmap >>= 1
+            i += 1
+        return (INTERNAL, tuple(children))
+    raise MalformedInput(f"state tree node has unknown tag {tag}")
+
+
+def node_hash(node: tuple, data: bytes, hash_fn: HashFn = sha256) -> bytes:
+    """The hash of a decoded node whose encoding is `data`."""
+    if node[0] == LEAF:
+        return hash_fn(_LEAF_TAG + node[1] + hash_fn(node[3]))
+    return hash_fn(data)
+
+
+# --- proofs ------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class StateProof:
+    """A key's value, or its absence, under a state root.
+
+    `levels` runs from the root down the key's path: for each internal node passed, its
+    bitmap and the hashes of its present children other than the one on the path (in nibble
+    order). The path then ends in one of three ways:
+    - `value` is not None: the key's own leaf (inclusion);
+    - `value` is None and `leaf` is None: an empty slot in the last level's bitmap, or an
+      empty tree when there are no levels (absence);
+    - `value` is None and `leaf` = (key_hash, value_hash) of another leaf sitting where the
+      key would be (absence). Only hashes of that other record are disclosed, never its
+      key or value.
+    """
+
+    key: bytes
+    value: bytes | None
+    levels: tuple[tuple[int, tuple[bytes, ...]], ...]
+    leaf: tuple[bytes, bytes] | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.value is not None
+
+    def to_dict(self) -> dict:
+        return {
+            "key": self.key.hex(),
+            "value": None if self.value is None else self.value.hex(),
+            "levels": [
+                {"bitmap": bitmap.to_bytes(2, "big").hex(), "siblings": [s.hex() for s in siblings]}
+                for bitmap, siblings in self.levels
+            ],
+            "leaf": None if self.leaf is None else {"key_hash": self.leaf[0].hex(), "value_hash": self.leaf[1].hex()},
+        }
+
+    @classmethod
+    def from_dict(cls, d) -> "StateProof":
+        """Parse `to_dict` output; MalformedInput names the first field that is wrong."""
+        if not isinstance(d, Mapping):
+            raise MalformedInput("state proof must be an object")
+        key = _hex_field(d.get("key"), "key")
+        value = None if d.get("value") is None else _hex_field(d["value"], "value")
+        raw_levels = d.get("levels")
+        if not isinstance(raw_levels, list) or len(raw_levels) > MAX_DEPTH:
+            raise MalformedInput(f"state proof 'levels' must be a list of at most {MAX_DEPTH} levels")
+        levels = []
+        for i, level in enumerate(raw_levels):
+            if not isinstance(level, Mapping) or not isinstance(level.get("siblings"), list):
+                raise MalformedInput(f"state proof level {i} must have 'bitmap' and a 'siblings' list")
+            bitmap = _hex_field(level.get("bitmap"), f"levels[{i}].bitmap", 2)
+            siblings = tuple(_hex_field(s, f"levels[{i}].siblings", HASH_LEN) for s in level["siblings"])
+            levels.append((int.from_bytes(bitmap, "big"), siblings))
+        leaf = d.get("leaf")
+        if leaf is not None:
+            if not isinstance(leaf, Mapping):
+                raise MalformedInput("state proof 'leaf' must be null or an object")
+            leaf = (_hex_field(leaf.get("key_hash"), "leaf.key_hash", HASH_LEN), _hex_field(leaf.get("value_hash"), "leaf.value_hash", HASH_LEN))
+        return cls(key=key, value=value, levels=tuple(levels), leaf=leaf)
+
+
+def _hex_field(s, name: str, length: int | None = None) -> bytes:
+    if not isinstance(s, str):
+        raise MalformedInput(f"state proof field {name} must be a hex string")
+    try:
+        b = bytes.fromhex(s)
+    except ValueError:
+        raise MalformedInput(f"state proof field {name} is not valid hex") from None
+    if length is not None and len(b) != length:
+        raise MalformedInput(f"state proof field {name} must be {length} bytes, not {len(b)}")
+    return b
+
+
+def verify_proof(root: bytes, proof: StateProof, hash_fn: HashFn = sha256) -> bool:
+    """True when `proof` shows proof.key holding proof.value (or absent, value None) under
+    `root`. Pure: needs no store. Anything malformed is simply False.
+
+    The caller must still check that proof.key is the key it asked about."""
+    try:
+        return _verify(root, proof, hash_fn)
+    except (TypeError, ValueError, AttributeError, IndexError, OverflowError):
+        return False
+
+
+def _verify(root: bytes, proof: StateProof, hash_fn: HashFn) -> bool:
+    if not isinstance(root, bytes) or len(root) != HASH_LEN or not isinstance(proof, StateProof):
+        return False
+    key, value, levels, leaf = proof.key, proof.value, proof.levels, proof.leaf
+    if not isinstance(key, bytes) or not (value is None or isinstance(value, bytes)):
+        return False
+    if not isinstance(levels, (tuple, list)) or len(levels) > MAX_DEPTH:
+        return False
+    depth = len(levels)
+    kh = hash_fn(key)
+    hx = kh.hex()
+    if value is not None:
+        if leaf is not None:
+            return False
+        node = leaf_hash(kh, hash_fn(value), hash_fn)
+    elif leaf is not None:
+        other_kh, other_vh = leaf
+        if not (isinstance(other_kh, bytes) and isinstance(other_vh, bytes)):
+            return False
+        if len(other_kh) != HASH_LEN or len(other_vh) != HASH_LEN or other_kh == kh:
+            return False
+        # A leaf stands at the end of its own key hash's path: it must share ours so far.
+        if other_kh.hex()[:depth] != hx[:depth]:
+            return False
+        node = leaf_hash(other_kh, other_vh, hash_fn)
+    else:
+        if depth == 0:
+            return root == EMPTY_ROOT
+        node = None  # the key's slot in the last level is empty
+    for d in range(depth - 1, -1, -1):
+        bitmap, siblings = levels[d]
+        if not isinstance(bitmap, int) or not 0 < bitmap < 1 << 16:
+            return False
+        if not all(isinstance(s, bytes) and len(s) == HASH_LEN for s in siblings):
+            return False
+        n = _HEX[hx[d]]
+        if node is None:
+            if bitmap >> n & 1 or len(siblings) != bitmap.bit_count():
+                return False
+            children = tuple(siblings)
+        else:
+            if not bitmap >> n & 1 or len(siblings) != bitmap.bit_count() - 1:
+                return False
+            pos = (bitmap & ((1 << n) - 1)).bit_count()
+            children = tuple(siblings[:pos]) + (node,) + tuple(siblings[pos:])
+        node = hash_fn(_INTERNAL_TAG + bitmap.to_bytes(2, "big") + b"".join(children))
+    return node == root
+
+
+# --- the tree ----------------------------------------------------------------------------
+class StateTree:
+    """Reads, proves and updates state trees stored in `kv`. Holds no root of its own: every
+    call names the root it works at, so any past state stays readable.
+
+    `update` never writes: it returns the new nodes for the caller to put in the block's
+    atomic batch. Safe to share between threads: the only shared mutable state is the cache.
+    `store_reads` counts nodes read from the store (cache misses), for metrics."""
+
+    def __init__(self, kv: KeyValueStore, hash_fn: HashFn = sha256, cache_size: int = 100_000):
+        if len(hash_fn(b"")) != HASH_LEN:
+            raise ValueError(f"the state tree needs a {HASH_LEN}-byte hash function")
+        if cache_size < 0:
+            raise ValueError("cache_size must be >= 0")
+        self._kv = kv
+        self._hash = hash_fn
+        self._cache_size = cache_size
+        self._cache: OrderedDict[bytes, tuple] = OrderedDict()
+        self._pending: dict[bytes, tuple] = {}  # decoded nodes of the last update, for remember()
+        self.store_reads = 0
+
+    # --- reading -------------------------------------------------------------------------
+    def get(self, root: bytes, key: bytes) -> bytes | None:
+        """The value of `key` in the state at `root`, or None."""
+        _check_root(root)
+        _check_key(key)
+        if root == EMPTY_ROOT:
+            return None
+        hx = self._hash(key).hex()
+        node = self._load_root(root)
+        depth = 0
+        while node[0] == INTERNAL:
+            child = node[1][_HEX[hx[depth]]]
+            if child is None:
+                return None
+            node = self._load(child)
+            depth += 1
+        return node[3] if node[2] == key else None
+
+    def prove(self, root: bytes, key: bytes) -> StateProof:
+        """A proof of `key`'s value, or of its absence, under `root` (see StateProof)."""
+        _check_root(root)
+        _check_key(key)
+        if root == EMPTY_ROOT:
+            return StateProof(key=key, value=None, levels=())
+        hx = self._hash(key).hex()
+        node = self._load_root(root)
+        levels = []
+        depth = 0
+        while node[0] == INTERNAL:
+            children = node[1]
+            n = _HEX[hx[depth]]
+            bitmap = 0
+            siblings = []
+            for i, c in enumerate(children):
+                if c is not None:
+                    bitmap |= 1 << i
+                    if i != n:
+                        siblings.append(c)
+            levels.append((bitmap, tuple(siblings)))
+            child = children[n]
+            if child is None:
+                return StateProof(key=key, value=None, levels=tuple(levels))
+            node = self._load(child)
+            depth += 1
+        if node[2] == key:
+            return StateProof(key=key, value=node[3], levels=tuple(levels))
+        return StateProof(key=key, value=None, levels=tuple(levels), leaf=(node[1], self._hash(node[3])))
+
+    def items(self, root: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Every (key, value) at `root`, in key-hash order. Walks the whole state, so it
+        reads around the cache rather than flushing the hot upper levels out of it."""
+        for node in self._walk(root):
+            if node[0] == LEAF:
+                yield node[2], node[3]
+
+    def node_hashes(self, root: bytes) -> Iterator[bytes]:
+        """The hash of every node reachable from `root`, parents before children."""
+        _check_root(root)
+        if root == EMPTY_ROOT:
+            return
+        yield root
+        for node in self._walk(root):
+            if node[0] == INTERNAL:
+                for c in node[1]:
+                    if c is not None:
+                        yield c
+
+    def _walk(self, root: bytes) -> Iterator[tuple]:
+        _check_root(root)
+        if root == EMPTY_ROOT:
+            return
+        stack = [self._load_root(root, cache=False)]
+        while stack:
+            node = stack.pop()
+            yield node
+            if node[0] == INTERNAL:
+                for c in reversed(node[1]):
+                    if c is not None:
+                        stack.append(self._load(c, cache=False))
+
+    # --- updating ------------------------------------------------------------------------
+    def update(self, root: bytes, updates: Mapping[bytes, bytes | None]) -> tuple[bytes, dict[bytes, bytes]]:
+        """Apply one block's writes (value None deletes) to the state at `root`.
+
+        Returns (new_root, new_nodes): new_nodes maps store keys (schema.tree_node(hash)) to
+        encoded nodes, for the caller to write in the block's atomic batch; nothing is
+        written here. Only nodes on the paths of the written keys are read or rebuilt, each
+        once. Writes that change nothing return `root` and no nodes. A node whose bytes are
+        already stored (a record set back to an earlier value) may be returned again; it is
+        the same bytes under the same key, so writing it is harmless."""
+        _check_root(root)
+        if not isinstance(updates, Mapping):
+            raise MalformedInput("state updates must be a mapping of key to value (or None to delete)")
+        if not updates:
+            return root, {}
+        h = self._hash
+        items = []
+        for key, value in updates.items():
+            _check_key(key)
+            if value is not None and not isinstance(value, bytes):
+                raise MalformedInput(f"state value for key {key[:64].hex()} must be bytes or None, not {type(value).__name__}")
+            kh = h(key)
+            items.append((kh, key, value, kh.hex()))
+        items.sort(key=_BY_HASH)
+        out: dict[bytes, tuple[bytes, tuple]] = {}
+        if root == EMPTY_ROOT:
+            inserts = [it for it in items if it[2] is not None]
+            res = self._build(inserts, 0, len(inserts), 0, out) if inserts else None
+        else:
+            res = self._apply(self._load_root(root), root, 0, items, 0, len(items), out)
+        new_root = EMPTY_ROOT if res is None else res[0]
+        self._pending = {nh: dec for nh, (_, dec) in out.items()}
+        return new_root, {_NODE_PREFIX + nh: enc for nh, (enc, _) in out.items()}
+
+    def remember(self, new_nodes: Mapping[bytes, bytes]) -> None:
+        """Put nodes the caller has just committed into the cache (optional: warms it so the
+        next block does not re-read what this one wrote). Nodes from the last `update` are
+        taken as decoded there; any others are checked like a read from the store."""
+        if not self._cache_size:
+            return
+        pending = self._pending
+        for store_key, data in new_nodes.items():
+            nh = store_key[_PREFIX_LEN:]
+            node = pending.get(nh)
+            if node is None:
+                node = self._check(nh, data)
+            self._remember(nh, node)
+        self._pending = {}
+
+    def _apply(self, node: tuple, nh: bytes, depth: int, items: list, lo: int, hi: int, out: dict):
+        """The subtree `node` (hash nh, at `depth`) after items[lo:hi], which all lie under it.
+        Returns (hash, is_leaf), or None when nothing is left."""
+        if node[0] == LEAF:
+            return self._merge_leaf(node, nh, depth, items, lo, hi, out)
+        children = node[1]
+        new_children = None
+        kinds: dict[int, bool] = {}  # is_leaf of children rebuilt here
+        i = lo
+        while i < hi:
+            c = items[i][3][depth]
+            j = i + 1
+            while j < hi and items[j][3][depth] == c:
+                j += 1
+            n = _HEX[c]
+            child = children[n]
+            if child is None:
+                inserts = [it for it in items[i:j] if it[2] is not None]
+                res = self._build(inserts, 0, len(inserts), depth + 1, out) if inserts else None
+            else:
+                res = self._apply(self._load(child), child, depth + 1, items, i, j, out)
+            new = None if res is None else res[0]
+            if new != child:
+                if new_children is None:
+                    new_children = list(children)
+                new_children[n] = new
+                kinds[n] = res is not None and res[1]
+            i = j
+        if new_children is None:
+            return nh, False
+        present = [n for n in range(16) if new_children[n] is not None]
+        if not present:
+            return None
+        if len(present) == 1:
+            # One child left: if it is a leaf, this subtree holds one key and the leaf moves
+            # up in its place (canonical shape, so deletes leave no trace).
+            n = present[0]
+            only = new_children[n]
+            is_leaf = kinds[n] if n in kinds else self._load(only)[0] == LEAF
+            if is_leaf:
+                return only, True
+        return self._emit_internal(new_children, out), False
+
+    def _merge_leaf(self, node: tuple, nh: bytes, depth: int, items: list, lo: int, hi: int, out: dict):
+        """The subtree that was the single leaf `node`, after items[lo:hi]."""
+        existing_kh = node[1]
+        entries = []
+        keep_existing = True
+        for i in range(lo, hi):
+            it = items[i]
+            if it[0] == existing_kh:
+                if it[2] is None:
+                    keep_existing = False
+                elif it[2] != node[3]:
+                    keep_existing = False
+                    entries.append(it)
+            elif it[2] is not None:
+                entries.append(it)
+        if keep_existing:
+            if not entries:
+                return nh, True
+            # The kept leaf is already stored: an entry with key None carries its hash.
+            bisect.insort(entries, (existing_kh, None, nh, existing_kh.hex()), key=_BY_HASH)
+        if not entries:
+            return None
+        return self._build(entries, 0, len(entries), depth, out)
+
+    def _build(self, entries: list, lo: int, hi: int, depth: int, out: dict):
+        """A new subtree at `depth` holding entries[lo:hi] (sorted, at least one)."""
+        if hi - lo == 1:
+            kh, key, value, _ = entries[lo]
+            if key is None:
+                return value, True
+            return self._emit_leaf(kh, key, value, out), True
+        assert depth < MAX_DEPTH, "two state keys with one hash"
+        children = [None] * 16
+        i = lo
+        while i < hi:
+            c = entries[i][3][depth]
+            j = i + 1
+            while j < hi and entries[j][3][depth] == c:
+                j += 1
+            children[_HEX[c]] = self._build(entries, i, j, depth + 1, out)[0]
+            i = j
+        return self._emit_internal(children, out), False
+
+    def _emit_leaf(self, kh: bytes, key: bytes, value: bytes, out: dict) -> bytes:
+        h = self._hash
+        nh = h(_LEAF_TAG + kh + h(value))
+        out[nh] = (_LEAF_TAG + _U32.pack(len(key)) + key + value, (LEAF, kh, key, value))
+        return nh
+
+    def _emit_internal(self, children: list, out: dict) -> bytes:
+        enc = encode_internal(children)
+        nh = self._hash(enc)
+        out[nh] = (enc, (INTERNAL, tuple(children)))
+        return nh
+
+    # --- loading -------------------------------------------------------------------------
+    def _load_root(self, root: bytes, cache: bool = True) -> tuple:
+        return self._load(root, cache, is_root=True)
+
+    def _load(self, nh: bytes, cache: bool = True, is_root: bool = False) -> tuple:
+        c = self._cache
+        node = c.get(nh)
+        if node is not None:
+            try:
+                c.move_to_end(nh)
+            except KeyError:  # evicted by another thread meanwhile
+                pass
+            return node
+        data = self._kv.get(_NODE_PREFIX + nh)
+        self.store_reads += 1
+        if data is None:
+            if is_root:
+                # A root nobody committed here is a caller's mistake, not damage to the store.
+                raise NotFound(f"state root {nh.hex()} is not in this store", details={"root": nh.hex()})
+            raise StoreCorrupted(f"state tree node {nh.hex()} is missing from the store", details={"node": nh.hex()})
+        node = self._check(nh, data)
+        if cache:
+            self._remember(nh, node)
+        return node
+
+    def _check(self, nh: bytes, data: bytes) -> tuple:
+        try:
+            node = decode_node(data, self._hash)
+        except MalformedInput as e:
+            raise StoreCorrupted(f"state tree node {nh.hex()} does not decode: {e.message}", details={"node": nh.hex()}) from None
+        if node_hash(node, data, self._hash) != nh:
+            raise StoreCorrupted(f"state tree node {nh.hex()} does not match its hash: the stored record was altered", details={"node": nh.hex()})
+        return node
+
+    def _remember(self, nh: bytes, node: tuple) -> None:
+        if not self._cache_size:
+            return
+        c = self._cache
+        c[nh] = node
+        if len(c) > self._cache_size:
+            try:
+                c.popitem(last=False)
+            except KeyError:
+                pass
+
+
+def _check_root(root) -> None:
+    if not isinstance(root, bytes) or len(root) != HASH_LEN:
+        raise MalformedInput(f"a state root is {HASH_LEN} bytes")
+
+
+def _check_key(key) -> None:
+    if not isinstance(key, bytes):
+        raise MalformedInput(f"state keys are bytes, not {type(key).__name__}")
+    if len(key) > KEY_LEN_MAX:
+        raise MalformedInput("state key is too long")
