@@ -1,0 +1,20 @@
+"""Entry point of the `tamga` command: a click group; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from cli.chain_cmd import chain
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tamga")
+def cli() -> None:
+    """Tamga: a permissioned BFT ledger for the state registration of rights to real estate."""
+
+
+cli.add_command(chain)
+
+
+def main() -> None:
+    cli()
