@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from cli.chain_cmd import chain
+from cli.cluster_cmd import cluster
+from cli.node_cmd import node
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,7 +16,13 @@ def cli() -> None:
 
 
 cli.add_command(chain)
+cli.add_command(cluster)
+cli.add_command(node)
 
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -276,13 +276,27 @@ class NodeStatus(_message.Message):
     node_name: str
     def __init__(self, chain_id: _Optional[str] = ..., height: _Optional[int] = ..., head_hash: _Optional[bytes] = ..., state_root: _Optional[bytes] = ..., round: _Optional[int] = ..., mempool_size: _Optional[int] = ..., peers: _Optional[_Iterable[str]] = ..., node_name: _Optional[str] = ...) -> None: ...
 
+class WaitTxRequest(_message.Message):
+    __slots__ = ("tx_id", "timeout_ms")
+    TX_ID_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    tx_id: bytes
+    timeout_ms: int
+    def __init__(self, tx_id: _Optional[bytes] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
 class SubscribeRequest(_message.Message):
-    __slots__ = ("from_height", "recipients")
+    __slots__ = ("from_height", "recipients", "timestamp_ms", "certificate", "signature")
     FROM_HEIGHT_FIELD_NUMBER: _ClassVar[int]
     RECIPIENTS_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     from_height: int
     recipients: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, from_height: _Optional[int] = ..., recipients: _Optional[_Iterable[str]] = ...) -> None: ...
+    timestamp_ms: int
+    certificate: bytes
+    signature: bytes
+    def __init__(self, from_height: _Optional[int] = ..., recipients: _Optional[_Iterable[str]] = ..., timestamp_ms: _Optional[int] = ..., certificate: _Optional[bytes] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
 class Notification(_message.Message):
     __slots__ = ("height", "tx_id", "event")

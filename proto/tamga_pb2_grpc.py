@@ -50,6 +50,11 @@ class LedgerStub:
                 request_serializer=proto_dot_tamga__pb2.GetTxRequest.SerializeToString,
                 response_deserializer=proto_dot_tamga__pb2.GetTxResponse.FromString,
                 _registered_method=True)
+        self.WaitTx = channel.unary_unary(
+                '/tamga.v1.Ledger/WaitTx',
+                request_serializer=proto_dot_tamga__pb2.WaitTxRequest.SerializeToString,
+                response_deserializer=proto_dot_tamga__pb2.GetTxResponse.FromString,
+                _registered_method=True)
         self.Status = channel.unary_unary(
                 '/tamga.v1.Ledger/Status',
                 request_serializer=proto_dot_tamga__pb2.StatusRequest.SerializeToString,
@@ -84,6 +89,13 @@ class LedgerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WaitTx(self, request, context):
+        """Blocks until the tx is committed (or the timeout passes: DEADLINE_EXCEEDED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Status(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -112,6 +124,11 @@ def add_LedgerServicer_to_server(servicer, server):
             'GetTx': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTx,
                     request_deserializer=proto_dot_tamga__pb2.GetTxRequest.FromString,
+                    response_serializer=proto_dot_tamga__pb2.GetTxResponse.SerializeToString,
+            ),
+            'WaitTx': grpc.unary_unary_rpc_method_handler(
+                    servicer.WaitTx,
+                    request_deserializer=proto_dot_tamga__pb2.WaitTxRequest.FromString,
                     response_serializer=proto_dot_tamga__pb2.GetTxResponse.SerializeToString,
             ),
             'Status': grpc.unary_unary_rpc_method_handler(
@@ -206,6 +223,33 @@ class Ledger:
             target,
             '/tamga.v1.Ledger/GetTx',
             proto_dot_tamga__pb2.GetTxRequest.SerializeToString,
+            proto_dot_tamga__pb2.GetTxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WaitTx(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tamga.v1.Ledger/WaitTx',
+            proto_dot_tamga__pb2.WaitTxRequest.SerializeToString,
             proto_dot_tamga__pb2.GetTxResponse.FromString,
             options,
             channel_credentials,

@@ -1,0 +1,64 @@
+"""`tamga node ...`: run one node; read its status."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from cli.output import emit_json
+
+
+@click.group()
+def node() -> None:
+    """Run and inspect one authentication node."""
+
+
+@node.command("run")
+@click.option("--config", "config_file", required=True, type=click.Path(exists=True, dir_okay=False), help="the node's config.json (from `tamga cluster init`)")
+@click.option("--skip-store-check", is_flag=True, help="start without re-checking the store (not for production)")
+def run(config_file: str, skip_store_check: bool) -> None:
+    """Run a node until SIGINT/SIGTERM. Logs JSON lines to stderr and the config's log file."""
+    from node import logs
+    from node.config import NodeConfig
+    from node.errors import StoreCorrupted
+    from node.runner import NodeRuntime
+    from node.startup_check import check_store
+
+    cfg = NodeConfig.load(config_file)
+    logs.setup(cfg.name, cfg.path(cfg.log_file) if cfg.log_file else None)
+    try:
+        runtime = NodeRuntime(cfg)
+        if not skip_store_check:
+            check_store(runtime.chain)
+    except StoreCorrupted as err:
+        click.echo(f"REFUSING TO START: {err.message}", err=True)
+        sys.exit(3)
+    asyncio.run(runtime.run_forever())
+
+
+@node.command("status")
+@click.option("--ledger", default="127.0.0.1:7101", show_default=True, help="the node's Ledger gRPC address")
+@click.option("--json", "as_json", is_flag=True)
+def status(ledger: str, as_json: bool) -> None:
+    """Height, head, round, mempool and peers of a running node."""
+    from cli.client import ledger_stub
+    from proto import tamga_pb2 as pb
+
+    st = ledger_stub(ledger).Status(pb.StatusRequest(), timeout=5)
+    data = {
+        "node": st.node_name,
+        "chain_id": st.chain_id,
+        "height": st.height,
+        "head_hash": st.head_hash.hex(),
+        "state_root": st.state_root.hex(),
+        "round": st.round,
+        "mempool": st.mempool_size,
+        "peers": list(st.peers),
+    }
+    if as_json:
+        emit_json(data)
+    else:
+        for k, v in data.items():
+            click.echo(f"{k:>10}: {v}")

@@ -1,0 +1,170 @@
+"""One node process: store, chain, mempool, engine (solo or BFT), gRPC services, HTTP API.
+
+`tamga node run --config FILE` builds a NodeRuntime and runs it until SIGINT/SIGTERM.
+Startup checks the store before taking part (node/startup_check.py): a node whose store
+fails them refuses to start with a clear message instead of signing anything built on
+damaged data.
+May import: everything in node/, consensus/, cadastre/, api/, proto/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from typing import Callable
+
+import grpc
+
+from node import crash
+from node.apps import executor_for
+from node.chain import Chain, PreparedBlock
+from node.config import NodeConfig
+from node.envelope import EnvelopeVerifier
+from node.genesis import Genesis
+from node.hub import CommitHub
+from node.interfaces import VerifiedTx
+from node.kv import LevelDBStore
+from node.ledger_service import LedgerServicer
+from node.logs import fields
+from node.mempool import Mempool
+from node.peers import GRPC_OPTIONS
+from node.pki import CertificateVerifier
+from node.signing import Signer
+from proto import tamga_pb2 as pb
+from proto import tamga_pb2_grpc as pbg
+
+log = logging.getLogger("tamga.node")
+
+CommitListener = Callable[[PreparedBlock], None]
+
+
+def wall_clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class NodeRuntime:
+    def __init__(self, config: NodeConfig, *, now_ms: Callable[[], int] = wall_clock_ms):
+        self.config = config
+        self.now_ms = now_ms
+        crash.arm(config.crash_at or os.environ.get("TAMGA_CRASH_AT", ""))
+        with open(config.path(config.genesis_file), "rb") as f:
+            self.genesis = Genesis.from_json(f.read())
+        with open(config.path(config.validator_key_file)) as f:
+            self.signer = Signer(bytes.fromhex(f.read().strip()))
+        self.kv = LevelDBStore(os.path.join(config.path(config.data_dir), "db"))
+        self.executor = executor_for(self.genesis.app)
+        self.chain = Chain(self.kv, self.genesis, self.executor)
+        self.certificates = CertificateVerifier(self.genesis.ca_certificate_pem.encode())
+        self.envelopes = EnvelopeVerifier(self.genesis.chain_id, self.certificates)
+        self.mempool = Mempool(self.chain, self.envelopes, self.executor, now_ms=now_ms)
+        self.hub = CommitHub(self.chain.head.height)
+        self.moj_bin = str(self.genesis.app_state.get("authorities", {}).get("MOJ", ""))
+        self.commit_listeners: list[CommitListener] = []
+        self.engine = self._make_engine()
+        self._grpc: grpc.aio.Server | None = None
+        self._http_task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
+        self.started_ms = now_ms()
+
+    def _make_engine(self):
+        if len(self.genesis.validators) == 1:
+            from node.solo_engine import SoloEngine
+
+            return SoloEngine(self)
+        from node.bft_engine import BftEngine
+
+        return BftEngine(self)
+
+    # --- what services call ------------------------------------------------------------
+    def submit(self, envelope: bytes) -> VerifiedTx:
+        tx = self.mempool.add(envelope)
+        self.engine.tx_added(tx)
+        return tx
+
+    def on_committed(self, prepared: PreparedBlock) -> None:
+        """Called by the engine after the block's batch is durable (crash point 2 passed)."""
+        self.mempool.remove_committed(prepared.txs)
+        self.hub.committed(prepared.height, [tx.tx_id for tx in prepared.txs])
+        crash.point("after_apply")
+        for listener in self.commit_listeners:
+            listener(prepared)
+        crash.point("after_projection")
+        log.info(
+            "committed",
+            extra=fields(height=prepared.height, txs=len(prepared.txs), hash=prepared.block_hash.hex()[:16], state_root=prepared.execution.state_root.hex()[:16]),
+        )
+
+    def node_status(self) -> pb.NodeStatus:
+        head = self.chain.head
+        eng = self.engine.status()
+        return pb.NodeStatus(
+            chain_id=self.genesis.chain_id,
+            height=head.height,
+            head_hash=head.block_hash,
+            state_root=head.state_root,
+            round=eng.get("round", 0),
+            mempool_size=len(self.mempool),
+            peers=eng.get("peers", []),
+            node_name=self.config.name,
+        )
+
+    def status_dict(self) -> dict:
+        head = self.chain.head
+        return {
+            "node": self.config.name,
+            "organisation": self.config.organisation,
+            "chain_id": self.genesis.chain_id,
+            "height": head.height,
+            "head_hash": head.block_hash.hex(),
+            "state_root": head.state_root.hex(),
+            "block_time_ms": head.time_ms,
+            "mempool": len(self.mempool),
+            **self.engine.status(),
+        }
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def start(self) -> None:
+        self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
+        pbg.add_LedgerServicer_to_server(LedgerServicer(self), self._grpc)
+        self._grpc.add_insecure_port(self.config.ledger_listen)
+        await self._grpc.start()
+        await self.engine.start()
+        if self.config.http_listen:
+            self._http_task = asyncio.create_task(self._serve_http(), name="http")
+        log.info(
+            "node started",
+            extra=fields(node=self.config.name, height=self.chain.head.height, ledger=self.config.ledger_listen, peer=self.config.peer_listen, http=self.config.http_listen),
+        )
+
+    async def _serve_http(self) -> None:
+        try:
+            from api.app import create_app
+        except ImportError:
+            log.warning("HTTP API not available in this build")
+            return
+        import uvicorn
+
+        host, port = self.config.http_listen.rsplit(":", 1)
+        server = uvicorn.Server(uvicorn.Config(create_app(self), host=host, port=int(port), log_level="warning", lifespan="on"))
+        server.install_signal_handlers = lambda: None  # the runtime owns the signals
+        await server.serve()
+
+    async def stop(self) -> None:
+        await self.engine.stop()
+        if self._http_task:
+            self._http_task.cancel()
+        if self._grpc:
+            await self._grpc.stop(grace=0.5)
+        self.kv.close()
+
+    async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._stopping.set)
+        await self.start()
+        await self._stopping.wait()
+        log.info("stopping", extra=fields(node=self.config.name))
+        await self.stop()
