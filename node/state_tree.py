@@ -36,7 +36,10 @@ are kept decoded in a bounded LRU cache so the upper levels are not re-read per 
 
 In memory a decoded node is a plain tuple (no per-node objects):
 - leaf:     (LEAF, key_hash, key, value)
-- internal: (INTERNAL, children) with children a 16-tuple of child hash or None.
+- internal: (INTERNAL, bitmap, encoding). Child hashes stay inside the encoding and are
+  sliced out when needed (child i is at 3 + 32 * popcount(bitmap below bit i)), which
+  halves the cache's memory against a tuple of 16 separate hashes, makes decoding free, and
+  lets an update splice the changed children into the old bytes.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ _PREFIX_LEN = len(_NODE_PREFIX)
 _U32 = struct.Struct(">I")
 _HEX = {c: int(c, 16) for c in "0123456789abcdef"}
 _BY_HASH = itemgetter(0)
+_BELOW = tuple((1 << n) - 1 for n in range(16))  # bits of the children before child n
 
 
 # --- encoding ----------------------------------------------------------------------------
@@ -112,17 +116,33 @@ def decode_node(data: bytes, hash_fn: HashFn = sha256) -> tuple:
         bitmap = (data[1] << 8) | data[2]
         if bitmap == 0 or len(data) != 3 + HASH_LEN * bitmap.bit_count():
             raise MalformedInput("state tree internal node's bitmap does not match its children")
-        children = [None] * 16
-        off = 3
-        i = 0
-        while bitmap:
-            if bitmap & 1:
-                children[i] = data[off:off + HASH_LEN]
-                off += HASH_LEN
-            bitmap >>= 1
-            i += 1
-        return (INTERNAL, tuple(children))
+        return (INTERNAL, bitmap, bytes(data))
     raise MalformedInput(f"state tree node has unknown tag {tag}")
+
+
+def internal_children(node: tuple) -> list[bytes | None]:
+    """The 16 child slots (hash or None) of a decoded internal node."""
+    bitmap, data = node[1], node[2]
+    out: list[bytes | None] = [None] * 16
+    off = 3
+    for n in range(16):
+        if bitmap >> n & 1:
+            out[n] = data[off:off + HASH_LEN]
+            off += HASH_LEN
+    return out
+
+
+def _child(node: tuple, n: int) -> bytes | None:
+    bitmap = node[1]
+    if not bitmap >> n & 1:
+        return None
+    off = 3 + HASH_LEN * (bitmap & _BELOW[n]).bit_count()
+    return node[2][off:off + HASH_LEN]
+
+
+def _all_children(node: tuple) -> list[bytes]:
+    data = node[2]
+    return [data[off:off + HASH_LEN] for off in range(3, len(data), HASH_LEN)]
 
 
 def node_hash(node: tuple, data: bytes, hash_fn: HashFn = sha256) -> bytes:
@@ -297,7 +317,7 @@ class StateTree:
         node = self._load_root(root)
         depth = 0
         while node[0] == INTERNAL:
-            child = node[1][_HEX[hx[depth]]]
+            child = _child(node, _HEX[hx[depth]])
             if child is None:
                 return None
             node = self._load(child)
@@ -315,17 +335,15 @@ class StateTree:
         levels = []
         depth = 0
         while node[0] == INTERNAL:
-            children = node[1]
+            bitmap, data = node[1], node[2]
             n = _HEX[hx[depth]]
-            bitmap = 0
-            siblings = []
-            for i, c in enumerate(children):
-                if c is not None:
-                    bitmap |= 1 << i
-                    if i != n:
-                        siblings.append(c)
-            levels.append((bitmap, tuple(siblings)))
-            child = children[n]
+            child = _child(node, n)
+            if child is None:
+                rest = data[3:]
+            else:
+                off = 3 + HASH_LEN * (bitmap & _BELOW[n]).bit_count()
+                rest = data[3:off] + data[off + HASH_LEN:]
+            levels.append((bitmap, tuple(rest[i:i + HASH_LEN] for i in range(0, len(rest), HASH_LEN))))
             if child is None:
                 return StateProof(key=key, value=None, levels=tuple(levels))
             node = self._load(child)
@@ -349,9 +367,7 @@ class StateTree:
         yield root
         for node in self._walk(root):
             if node[0] == INTERNAL:
-                for c in node[1]:
-                    if c is not None:
-                        yield c
+                yield from _all_children(node)
 
     def _walk(self, root: bytes) -> Iterator[tuple]:
         _check_root(root)
@@ -362,9 +378,8 @@ class StateTree:
             node = stack.pop()
             yield node
             if node[0] == INTERNAL:
-                for c in reversed(node[1]):
-                    if c is not None:
-                        stack.append(self._load(c, cache=False))
+                for c in reversed(_all_children(node)):
+                    stack.append(self._load(c, cache=False))
 
     # --- updating ------------------------------------------------------------------------
     def update(self, root: bytes, updates: Mapping[bytes, bytes | None]) -> tuple[bytes, dict[bytes, bytes]]:
@@ -420,9 +435,8 @@ class StateTree:
         Returns (hash, is_leaf), or None when nothing is left."""
         if node[0] == LEAF:
             return self._merge_leaf(node, nh, depth, items, lo, hi, out)
-        children = node[1]
-        new_children = None
-        kinds: dict[int, bool] = {}  # is_leaf of children rebuilt here
+        bitmap, data = node[1], node[2]
+        changes = []  # (nibble, new child hash or None, new child is a leaf), nibbles ascending
         i = lo
         while i < hi:
             c = items[i][3][depth]
@@ -430,33 +444,48 @@ class StateTree:
             while j < hi and items[j][3][depth] == c:
                 j += 1
             n = _HEX[c]
-            child = children[n]
-            if child is None:
-                inserts = [it for it in items[i:j] if it[2] is not None]
-                res = self._build(inserts, 0, len(inserts), depth + 1, out) if inserts else None
-            else:
+            if bitmap >> n & 1:
+                off = 3 + HASH_LEN * (bitmap & _BELOW[n]).bit_count()
+                child = data[off:off + HASH_LEN]
                 res = self._apply(self._load(child), child, depth + 1, items, i, j, out)
-            new = None if res is None else res[0]
-            if new != child:
-                if new_children is None:
-                    new_children = list(children)
-                new_children[n] = new
-                kinds[n] = res is not None and res[1]
+                if res is None:
+                    changes.append((n, None, False))
+                elif res[0] != child:
+                    changes.append((n, res[0], res[1]))
+            else:
+                inserts = [it for it in items[i:j] if it[2] is not None]
+                if inserts:
+                    res = self._build(inserts, 0, len(inserts), depth + 1, out)
+                    changes.append((n, res[0], res[1]))
             i = j
-        if new_children is None:
+        if not changes:
             return nh, False
-        present = [n for n in range(16) if new_children[n] is not None]
-        if not present:
+        # Splice the changes into the old encoding; each offset is taken from the bitmap as
+        # it stands after the changes before it.
+        for n, new, _ in changes:
+            off = 3 + HASH_LEN * (bitmap & _BELOW[n]).bit_count()
+            if not bitmap >> n & 1:
+                data = data[:off] + new + data[off:]
+                bitmap |= 1 << n
+            elif new is None:
+                data = data[:off] + data[off + HASH_LEN:]
+                bitmap ^= 1 << n
+            else:
+                data = data[:off] + new + data[off + HASH_LEN:]
+        if not bitmap:
             return None
-        if len(present) == 1:
+        if not bitmap & (bitmap - 1):
             # One child left: if it is a leaf, this subtree holds one key and the leaf moves
             # up in its place (canonical shape, so deletes leave no trace).
-            n = present[0]
-            only = new_children[n]
-            is_leaf = kinds[n] if n in kinds else self._load(only)[0] == LEAF
-            if is_leaf:
+            only = data[3:]
+            n = bitmap.bit_length() - 1
+            kind = [is_leaf for m, new, is_leaf in changes if m == n]
+            if kind[0] if kind else self._load(only)[0] == LEAF:
                 return only, True
-        return self._emit_internal(new_children, out), False
+        enc = _INTERNAL_TAG + bitmap.to_bytes(2, "big") + data[3:]
+        nh = self._hash(enc)
+        out[nh] = (enc, (INTERNAL, bitmap, enc))
+        return nh, False
 
     def _merge_leaf(self, node: tuple, nh: bytes, depth: int, items: list, lo: int, hi: int, out: dict):
         """The subtree that was the single leaf `node`, after items[lo:hi]."""
@@ -490,27 +519,26 @@ class StateTree:
                 return value, True
             return self._emit_leaf(kh, key, value, out), True
         assert depth < MAX_DEPTH, "two state keys with one hash"
-        children = [None] * 16
+        bitmap = 0
+        parts = []
         i = lo
         while i < hi:
             c = entries[i][3][depth]
             j = i + 1
             while j < hi and entries[j][3][depth] == c:
                 j += 1
-            children[_HEX[c]] = self._build(entries, i, j, depth + 1, out)[0]
+            bitmap |= 1 << _HEX[c]
+            parts.append(self._build(entries, i, j, depth + 1, out)[0])
             i = j
-        return self._emit_internal(children, out), False
+        enc = _INTERNAL_TAG + bitmap.to_bytes(2, "big") + b"".join(parts)
+        nh = self._hash(enc)
+        out[nh] = (enc, (INTERNAL, bitmap, enc))
+        return nh, False
 
     def _emit_leaf(self, kh: bytes, key: bytes, value: bytes, out: dict) -> bytes:
         h = self._hash
         nh = h(_LEAF_TAG + kh + h(value))
         out[nh] = (_LEAF_TAG + _U32.pack(len(key)) + key + value, (LEAF, kh, key, value))
-        return nh
-
-    def _emit_internal(self, children: list, out: dict) -> bytes:
-        enc = encode_internal(children)
-        nh = self._hash(enc)
-        out[nh] = (enc, (INTERNAL, tuple(children)))
         return nh
 
     # --- loading -------------------------------------------------------------------------
