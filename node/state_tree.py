@@ -303,7 +303,7 @@ class StateTree:
         self._hash = hash_fn
         self._cache_size = cache_size
         self._cache: OrderedDict[bytes, tuple] = OrderedDict()
-        self._pending: dict[bytes, tuple] = {}  # decoded nodes of the last update, for remember()
+        self._pending: dict[bytes, tuple] = {}  # decoded nodes of recent updates, for remember()
         self.store_reads = 0
 
     # --- reading -------------------------------------------------------------------------
@@ -412,12 +412,19 @@ class StateTree:
         else:
             res = self._apply(self._load_root(root), root, 0, items, 0, len(items), out)
         new_root = EMPTY_ROOT if res is None else res[0]
-        self._pending = {nh: dec for nh, (_, dec) in out.items()}
+        # Kept for remember(). Several candidate blocks may be prepared before one commits,
+        # so this accumulates, up to the cache's size, until remember() clears it.
+        if self._cache_size:
+            pending = self._pending
+            if len(pending) + len(out) > self._cache_size:
+                pending = {}
+            pending.update((nh, dec) for nh, (_, dec) in out.items())
+            self._pending = pending
         return new_root, {_NODE_PREFIX + nh: enc for nh, (enc, _) in out.items()}
 
     def remember(self, new_nodes: Mapping[bytes, bytes]) -> None:
         """Put nodes the caller has just committed into the cache (optional: warms it so the
-        next block does not re-read what this one wrote). Nodes from the last `update` are
+        next block does not re-read what this one wrote). Nodes from recent `update`s are
         taken as decoded there; any others are checked like a read from the store."""
         if not self._cache_size:
             return

@@ -360,6 +360,18 @@ def test_cache_is_bounded_and_remember_warms_it(kv):
     other.remember(nodes)  # genuine nodes are accepted
     assert other.get(new_root, b"fresh") == b"x" and other.store_reads == 0
 
+    # Two candidate blocks prepared on one root, the first one committed: its nodes are
+    # remembered as built, without reading or re-checking anything.
+    third = StateTree(kv)
+    root_a, nodes_a = third.update(new_root, {b"k2": b"a"})
+    root_b, nodes_b = third.update(new_root, {b"k2": b"b"})
+    kv.write(nodes_a)
+    third._check = None  # any check would now fail loudly
+    third.remember(nodes_a)
+    reads = third.store_reads
+    assert third.get(root_a, b"k2") == b"a" and third.store_reads == reads
+    assert root_b != root_a and nodes_b
+
 
 # --- proofs ------------------------------------------------------------------------------
 @pytest.fixture
