@@ -22,7 +22,10 @@ class LevelDBStore(KeyValueStore):
         self.path = os.fspath(path)
         if create:
             os.makedirs(self.path, exist_ok=True)
-        self._db = plyvel.DB(self.path, create_if_missing=create, paranoid_checks=True)
+        # A bloom filter saves a disk read for most absent keys (tree nodes, tx index) and the
+        # block cache keeps the upper state-tree levels hot; paranoid checks make LevelDB
+        # itself report corruption it can see.
+        self._db = plyvel.DB(self.path, create_if_missing=create, paranoid_checks=True, bloom_filter_bits=10, lru_cache_size=64 << 20)
 
     def get(self, key: bytes) -> bytes | None:
         return self._db.get(key)
@@ -52,17 +55,23 @@ class LevelDBStore(KeyValueStore):
 
 
 class MemoryStore(KeyValueStore):
-    """The in-memory twin: a dict plus a sorted key list for ordered iteration."""
+    """The in-memory twin: a dict, with a sorted key list rebuilt lazily for iteration
+    (writes are O(1); the first iteration after writes sorts once)."""
 
     def __init__(self) -> None:
         self._data: dict[bytes, bytes] = {}
-        self._keys: list[bytes] = []
+        self._keys: list[bytes] | None = []
 
     def get(self, key: bytes) -> bytes | None:
         return self._data.get(key)
 
+    def _sorted(self) -> list[bytes]:
+        if self._keys is None:
+            self._keys = sorted(self._data)
+        return self._keys
+
     def iterate(self, prefix: bytes = b"", *, start: bytes | None = None, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
-        keys = self._keys
+        keys = self._sorted()
         if reverse:
             hi = bisect.bisect_right(keys, start) if start is not None else len(keys)
             for i in range(hi - 1, -1, -1):
@@ -73,8 +82,7 @@ class MemoryStore(KeyValueStore):
                     break
             return
         lo = bisect.bisect_left(keys, max(prefix, start) if start is not None else prefix)
-        snapshot = keys[lo:]
-        for k in snapshot:
+        for k in keys[lo:]:
             if not k.startswith(prefix):
                 break
             if k in self._data:
@@ -82,14 +90,12 @@ class MemoryStore(KeyValueStore):
 
     def write(self, puts: Mapping[bytes, bytes], deletes=(), *, sync: bool = True) -> None:
         for k in deletes:
-            if k in self._data:
-                del self._data[k]
-                i = bisect.bisect_left(self._keys, k)
-                del self._keys[i]
+            if self._data.pop(k, None) is not None:
+                self._keys = None
         for k, v in puts.items():
             assert isinstance(k, bytes) and isinstance(v, bytes)
             if k not in self._data:
-                bisect.insort(self._keys, k)
+                self._keys = None
             self._data[k] = v
 
     def __len__(self) -> int:
