@@ -158,7 +158,9 @@ def _register(env: Env, app: dict, info: Any, by: dict) -> None:
     app["entries"] = applied.entries
     app["decision"] = {"status": "registered", "by": by, **env.stamp()}
     put_app(env, app)
-    env.emit("application.registered", app["objects"], _recipients(app, applied.recipients),
+    # New objects (division, merger) are listed too, so the cadastre re-reads them.
+    objects = app["objects"] + [cn for cn in applied.data.get("objects_new", []) if cn not in app["objects"]]
+    env.emit("application.registered", objects, _recipients(app, applied.recipients),
              application=app["number"], type=app["type"], status="registered", entries=applied.entries,
              auto=bool(by.get("auto")), **applied.data)
 
