@@ -115,11 +115,11 @@ class Env:
         return {"height": self.ctx.height, "time_ms": self.ctx.time_ms, "day": businessdays.iso(self.today)}
 
     # events ----------------------------------------------------------------------------
-    def emit(self, kind: str, objects: Iterable[str], recipients: Iterable[str | None], **data: Any) -> None:
+    def emit(self, event_kind: str, objects: Iterable[str], recipients: Iterable[str | None], **data: Any) -> None:
         """An event for `recipients` (MoJ always), whose data always lists the objects affected."""
         who = sorted({r for r in recipients if r} | {MOJ})
         body = {"objects": sorted(set(objects))}
         for k, v in data.items():
             if v is not None:
                 body[k] = v
-        self.events.append(Event(kind=kind, data=body, recipients=tuple(who)))
+        self.events.append(Event(kind=event_kind, data=body, recipients=tuple(who)))
