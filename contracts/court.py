@@ -64,6 +64,16 @@ def cancel_entry(env: Env, p: dict) -> Outcome:
         basis["application"] = number
         restored = sheet.replace_right(env, o, e, sheet.holders_map(prior), basis, how="court_cancellation",
                                        common=prior.get("common"), restores=prior["id"])
+        # The restored entry continues the prior one: cancelling it later (an earlier sale found
+        # invalid too) goes back to what the prior entry replaced, and refunds the prior's payment.
+        if prior.get("replaces"):
+            restored["replaces"] = prior["replaces"]
+        else:
+            del restored["replaces"]
+        origin = prior.get("origin_application") or prior["basis"].get("application")
+        if origin is not None:
+            restored["origin_application"] = origin
+        sheet.put_entry(env, restored)
         e = sheet.get_entry(env, e["id"])
         e["status"] = "cancelled"         # replace_right closed it as "terminated"; a cancellation it is
         e["ended"]["how"] = "court_cancellation"
@@ -92,11 +102,11 @@ def cancel_entry(env: Env, p: dict) -> Outcome:
 
 
 def _refund(env: Env, e: dict) -> dict | None:
-    number = e.get("basis", {}).get("application")
+    number = e.get("origin_application") or e["basis"].get("application")
     if number is None:
         return None
     app = env.rec.get(keys.application(number))
-    if app is None or not app.get("settled"):
+    if app is None or not app.get("settled") or app.get("refunded"):
         return None
     payments = [(pid, a) for pid, a in app["settled"]["payments"]]
     receipts = [(pid, a) for pid, a in app["settled"]["receipts"]]
