@@ -1,0 +1,32 @@
+"""Canonical JSON for the cadastre: one text for one value, so rows and extracts compare byte
+for byte (the rebuilt projection must equal the incremental one; an extract's bytes are
+checked as written).
+
+Ledger records are canonical msgpack (node/codec.py) and may hold bytes; in JSON bytes become
+lowercase hex strings. Keys are sorted, no spaces, UTF-8 kept as is. May import: stdlib.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with bytes turned into hex and tuples into lists (dict keys must be strings)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    assert value is None or isinstance(value, (str, int, bool)), f"not JSON-able: {type(value).__name__}"
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(text: str | bytes | None) -> Any:
+    return None if text is None else json.loads(text)

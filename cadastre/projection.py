@@ -1,0 +1,357 @@
+"""The projection: committed blocks and receipts into the cadastre's SQLite tables.
+
+Design decision 8: it reads only committed blocks, receipts and the state at a block's
+root; it keeps its own cursor (the last applied height, in p_meta) and catches up from the
+chain on start and after every commit, so it never depends on being called for every block.
+
+For each block, in ONE SQLite transaction:
+- the block, every tx with its receipt, every event (receipts' then the block's own);
+- for every object an event names (data["objects"]), the sheet and the certificate of
+  encumbrances re-read through contracts/queries.py at the block's state root: the current
+  row is replaced and a version row for (object, height) is written when it changed;
+- for every application an event names (data["application"]), its record in the book of
+  documents received;
+- webhook deliveries for the block's events (the outbox), when the block is above the
+  outbox cursor -- a rebuild re-projects old blocks without sending anything twice;
+- the cursor.
+Applying a height at or below the cursor does nothing; re-applying it by force writes the
+same rows again (every write is an upsert keyed by height), so the result is identical.
+
+One writer: the node's event loop (as a commit listener) or `tamga cadastre rebuild`.
+SQLite in WAL mode, so readers never block it.
+
+May import: node, contracts (through cadastre.source), proto, sqlite3.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from typing import Callable, Iterable
+
+from cadastre import canon, facts, schema, source
+from node import codec
+from node.errors import MalformedInput, StoreCorrupted, TamgaError
+from node.pki import CertificateVerifier
+from proto import tamga_pb2 as pb
+
+log = logging.getLogger("tamga.cadastre")
+
+Progress = Callable[[int, int], None]
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit) with WAL journaling."""
+    if path != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode may lose the last transactions on power loss, never corrupt: the
+    # cursor then simply lags and catch-up re-applies those blocks (and re-queues their
+    # webhook deliveries, whose cursor lives in the same lost transaction).
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=OFF")
+    return db
+
+
+class Projection:
+    """The cadastre database of one node. Not thread-safe: one task writes and reads."""
+
+    def __init__(self, path: str, *, now_ms: Callable[[], int] = lambda: int(time.time() * 1000)):
+        self.path = path
+        self.now_ms = now_ms
+        self.db = connect(path)
+        self.db.executescript(schema.PROJECTION_DDL + schema.LOCAL_DDL)
+        self._certs: CertificateVerifier | None = None
+        self._chain = None
+        self.blocks_applied = 0
+        # Called with (height, outbox rows queued) after each applied block: the webhook
+        # worker wakes on it.
+        self.on_applied: list[Callable[[int, int], None]] = []
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- meta ------------------------------------------------------------------------------
+    def _meta(self, table: str, key: str) -> str | None:
+        row = self.db.execute(f"SELECT value FROM {table} WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, table: str, key: str, value) -> None:
+        self.db.execute(f"INSERT OR REPLACE INTO {table} (key, value) VALUES (?, ?)", (key, str(value)))
+
+    @property
+    def height(self) -> int:
+        """The last applied height; -1 before genesis has been projected."""
+        v = self._meta("p_meta", "height")
+        return -1 if v is None else int(v)
+
+    @property
+    def outbox_height(self) -> int:
+        v = self._meta("l_meta", "outbox_height")
+        return -1 if v is None else int(v)
+
+    # --- binding to a chain ------------------------------------------------------------------
+    def bind(self, chain) -> None:
+        """Attach to `chain`; refuse a database built from another chain's genesis."""
+        genesis_hash = chain.genesis.hash.hex()
+        stored = self._meta("p_meta", "genesis")
+        local = self._meta("l_meta", "genesis")
+        for found in (stored, local):
+            if found is not None and found != genesis_hash:
+                raise StoreCorrupted(
+                    f"the cadastre database {self.path} was built from another chain (genesis {found[:16]}...); "
+                    "move it away or run `tamga cadastre rebuild`"
+                )
+        self._chain = chain
+        self._certs = CertificateVerifier(chain.genesis.ca_certificate_pem.encode())
+        self.db.execute("BEGIN IMMEDIATE")
+        self._set_meta("p_meta", "genesis", genesis_hash)
+        self._set_meta("l_meta", "genesis", genesis_hash)
+        self._set_meta("p_meta", "schema", schema.SCHEMA_VERSION)
+        self.db.execute("COMMIT")
+        if self.height > chain.head.height:
+            raise StoreCorrupted(f"the cadastre is at height {self.height} but the chain only at {chain.head.height}; rebuild it")
+
+    @property
+    def chain(self):
+        assert self._chain is not None, "bind() the projection to a chain first"
+        return self._chain
+
+    # --- applying ----------------------------------------------------------------------------
+    def listener(self, prepared) -> None:
+        """NodeRuntime.commit_listeners entry: catch up to the chain's head."""
+        self.catch_up()
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply every committed block above the cursor; the number applied."""
+        chain = self.chain
+        applied = 0
+        target = chain.head.height
+        if self.height < 0:
+            self.apply_genesis()
+        while self.height < target:
+            self.apply_block(self.height + 1)
+            applied += 1
+            if progress is not None:
+                progress(self.height, target)
+        return applied
+
+    def apply_genesis(self) -> None:
+        """Project the objects and applications genesis loaded (systematic registration)."""
+        chain = self.chain
+        root = chain.genesis_state()[0] if chain.head.height else chain.head.state_root
+        state = chain.state(root)
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if source.available():
+                prefix = source.object_prefix()
+                app_prefix = source.application_prefix()
+                cns, numbers = [], []
+                for key, _ in chain.tree.items(root):
+                    if key.startswith(prefix):
+                        cns.append(key[len(prefix):].decode())
+                    elif key.startswith(app_prefix) and len(key) == len(app_prefix) + 8:
+                        numbers.append(int.from_bytes(key[len(app_prefix):], "big"))
+                for cn in sorted(cns):
+                    self._project_object(state, cn, 0)
+                for n in sorted(numbers):
+                    self._project_application(state, n, 0)
+            self._set_meta("p_meta", "height", 0)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def apply_block(self, height: int, *, force: bool = False) -> bool:
+        """Project block `height`; False when it was already applied (and not forced)."""
+        if height <= self.height and not force:
+            return False
+        # Forcing is for re-applying the last block (it must change nothing); an older one
+        # would put a past sheet in the "current" rows.
+        assert height == self.height + 1 or (force and height == self.height), f"blocks are applied in order: cursor {self.height}, asked {height}"
+        chain = self.chain
+        block, header = chain.block(height)
+        results = chain.receipts(height)
+        state = chain.state(header.state_root)
+        assert len(results.receipts) == len(block.txs), f"height {height}: {len(block.txs)} txs but {len(results.receipts)} receipts"
+        queued = 0
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(
+                "INSERT OR REPLACE INTO p_blocks VALUES (?, ?, ?, ?, ?, ?)",
+                (height, chain.hash(block.header), header.time_ms, len(block.txs), header.state_root, header.proposer),
+            )
+            events: list[tuple[bytes | None, pb.Event]] = []
+            for idx, (env_bytes, receipt) in enumerate(zip(block.txs, results.receipts)):
+                self._project_tx(height, idx, env_bytes, receipt)
+                events.extend((receipt.tx_id, ev) for ev in receipt.events)
+            events.extend((None, ev) for ev in results.block_events)
+            objects: set[str] = set()
+            applications: set[int] = set()
+            rows = []
+            for seq, (tx_id, ev) in enumerate(events):
+                data = _event_data(ev)
+                objs = [o for o in data.get("objects") or [] if isinstance(o, str)]
+                objects.update(objs)
+                number = data.get("application")
+                if isinstance(number, int) and not isinstance(number, bool):
+                    applications.add(number)
+                rows.append((height, seq, tx_id, ev.kind, canon.dumps(data), canon.dumps(list(ev.recipients)), canon.dumps(objs)))
+            self.db.executemany("INSERT OR REPLACE INTO p_events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            if source.available():
+                for cn in sorted(objects):
+                    self._project_object(state, cn, height)
+                for n in sorted(applications):
+                    self._project_application(state, n, height)
+            if height > self.outbox_height:
+                queued = self._queue_deliveries(height, rows)
+                self._set_meta("l_meta", "outbox_height", height)
+            if height > self.height:
+                self._set_meta("p_meta", "height", height)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.blocks_applied += 1
+        for cb in self.on_applied:
+            cb(height, queued)
+        return True
+
+    def _project_tx(self, height: int, idx: int, env_bytes: bytes, receipt: pb.Receipt) -> None:
+        kind, memo, signers = "", "", []
+        try:
+            env = pb.Envelope.FromString(env_bytes)
+            body = pb.TxBody.FromString(env.body)
+            kind, memo = body.kind, body.memo
+            assert self._certs is not None
+            for sig in env.signatures:
+                cred = self._certs.credential(sig.certificate)
+                signers.append({"name": cred.name, "iin": cred.iin, "bin": cred.bin, "roles": list(cred.roles), "fingerprint": cred.fingerprint})
+        except Exception as exc:  # a committed envelope was verified before it was committed
+            raise StoreCorrupted(f"committed tx {receipt.tx_id.hex()} at height {height} does not decode: {exc}") from None
+        self.db.execute(
+            "INSERT OR REPLACE INTO p_txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (receipt.tx_id, height, idx, kind, canon.dumps(signers), receipt.status, receipt.code, receipt.message, receipt.article, memo),
+        )
+
+    def _project_object(self, state, cn: str, height: int) -> None:
+        sheet = source.read_object(state, cn)
+        if sheet is None:
+            return  # named in an event but never registered (a refused filing, say)
+        cert = source.encumbrance_certificate(state, cn)
+        sheet_text = canon.dumps(sheet)
+        cert_text = canon.dumps(cert)
+        f = facts.object_facts(canon.loads(sheet_text), canon.loads(cert_text))
+        self.db.execute(
+            "INSERT OR REPLACE INTO p_objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (cn, f.type, f.status, f.address, int(f.encumbered), height, sheet_text, cert_text),
+        )
+        last = self.db.execute(
+            "SELECT sheet, encumbrances FROM p_object_versions WHERE cn = ? AND height < ? ORDER BY height DESC LIMIT 1", (cn, height)
+        ).fetchone()
+        if last is None or last != (sheet_text, cert_text):
+            self.db.execute("INSERT OR REPLACE INTO p_object_versions VALUES (?, ?, ?, ?)", (cn, height, sheet_text, cert_text))
+        else:
+            self.db.execute("DELETE FROM p_object_versions WHERE cn = ? AND height = ?", (cn, height))
+        for e in f.entries:
+            eid, section, type_, status, reg_h, end_h = facts.entry_row(e)
+            if eid is None:
+                continue
+            self.db.execute("INSERT OR REPLACE INTO p_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (cn, eid, section, type_, status, reg_h, end_h, canon.dumps(e)))
+        self.db.execute("DELETE FROM p_holders WHERE cn = ?", (cn,))
+        self.db.executemany("INSERT OR IGNORE INTO p_holders VALUES (?, ?)", [(pid, cn) for pid in f.holders])
+        self.db.execute("DELETE FROM p_address WHERE cn = ?", (cn,))
+        if f.address:
+            self.db.execute("INSERT INTO p_address (cn, address) VALUES (?, ?)", (cn, f.address))
+
+    def _project_application(self, state, number: int, height: int) -> None:
+        app = source.application(state, number)
+        if app is None:
+            return
+        data = canon.loads(canon.dumps(app))
+        filed = data.get("filed") if isinstance(data.get("filed"), dict) else {}
+        objects = [o for o in data.get("objects") or [] if isinstance(o, str)]
+        tx = data.get("tx")
+        self.db.execute(
+            "INSERT OR REPLACE INTO p_applications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                number, data.get("type"), data.get("status"), filed.get("height"), filed.get("time_ms"), data.get("deadline"),
+                bytes.fromhex(tx) if isinstance(tx, str) else None, canon.dumps(objects), canon.dumps(data.get("applicants") or []),
+                height, canon.dumps(data),
+            ),
+        )
+        self.db.executemany("INSERT OR IGNORE INTO p_application_objects VALUES (?, ?)", [(cn, number) for cn in objects])
+
+    # --- webhooks outbox ---------------------------------------------------------------------
+    def _queue_deliveries(self, height: int, event_rows: list[tuple]) -> int:
+        hooks = self.db.execute("SELECT id, recipients, kinds, from_height FROM l_webhooks WHERE active = 1").fetchall()
+        if not hooks or not event_rows:
+            return 0
+        chain = self.chain
+        queued = 0
+        for hook_id, recipients, kinds, from_height in hooks:
+            if height < from_height:
+                continue
+            wanted = set(canon.loads(recipients))
+            kind_set = set(canon.loads(kinds))
+            for (_, seq, tx_id, kind, data, ev_recipients, _objs) in event_rows:
+                if kind_set and kind not in kind_set:
+                    continue
+                if not wanted.intersection(canon.loads(ev_recipients)):
+                    continue
+                body = delivery_body(chain.chain_id, height, seq, tx_id, kind, data, ev_recipients, hook_id)
+                self.db.execute(
+                    "INSERT OR IGNORE INTO l_outbox (webhook_id, height, seq, body, status, attempts, next_attempt_ms) VALUES (?, ?, ?, ?, 'pending', 0, 0)",
+                    (hook_id, height, seq, body),
+                )
+                queued += 1
+        return queued
+
+    # --- rebuilding ----------------------------------------------------------------------------
+    def drop(self) -> None:
+        """Drop every projection table (never the local ones: the book of requests stays)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        for t in schema.PROJECTION_TABLES:
+            self.db.execute(f"DROP TABLE IF EXISTS {t}")
+        self.db.execute("COMMIT")
+        self.db.executescript(schema.PROJECTION_DDL)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        chain = self.chain
+        self.drop()
+        self.db.execute("BEGIN IMMEDIATE")
+        self._set_meta("p_meta", "genesis", chain.genesis.hash.hex())
+        self._set_meta("p_meta", "schema", schema.SCHEMA_VERSION)
+        self.db.execute("COMMIT")
+        return self.catch_up(progress)
+
+    # --- dumps (tests and operators compare projections) ------------------------------------
+    def dump(self) -> Iterable[tuple[str, tuple]]:
+        """Every projection row, table by table, in primary-key order."""
+        for t in schema.PROJECTION_TABLES:
+            order = "cn, address" if t == "p_address" else "1, 2" if t not in ("p_meta",) else "key"
+            for row in self.db.execute(f"SELECT * FROM {t} ORDER BY {order}"):
+                yield t, tuple(row)
+
+
+def _event_data(ev: pb.Event) -> dict:
+    try:
+        data = codec.decode(ev.data) if ev.data else {}
+    except MalformedInput as exc:
+        raise StoreCorrupted(f"a committed event's data does not decode: {exc}") from None
+    return data if isinstance(data, dict) else {"value": data}
+
+
+def delivery_body(chain_id: str, height: int, seq: int, tx_id: bytes | None, kind: str, data_json: str, recipients_json: str, hook_id: int) -> bytes:
+    """The bytes POSTed to a webhook (signed by the node when sent; identical on every retry)."""
+    return (
+        '{"chain_id":' + canon.dumps(chain_id) + ',"event":{"data":' + data_json + ',"kind":' + canon.dumps(kind)
+        + ',"recipients":' + recipients_json + '},"height":' + str(height) + ',"id":' + canon.dumps(f"{height}-{seq}")
+        + ',"seq":' + str(seq) + ',"tx_id":' + canon.dumps(tx_id.hex() if tx_id else None) + ',"webhook":' + str(hook_id) + "}"
+    ).encode()
+
+
+__all__ = ["Projection", "connect", "delivery_body", "TamgaError"]

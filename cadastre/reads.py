@@ -1,0 +1,180 @@
+"""Reading the projection: sheets as of now or any height, history, the book of documents,
+holdings, search, txs and events. Every function returns JSON-ready values; access rules
+and the personal-data filter are applied by the caller (api/) with access.py and redact.py.
+
+May import: cadastre (canon, schema), node.errors, sqlite3.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from cadastre import canon
+from node.errors import InvalidPayload, NotFound
+
+PAGE_MAX = 500
+SEARCH_CHARS_MAX = 200
+
+
+def _page(limit: int) -> int:
+    return max(1, min(int(limit), PAGE_MAX))
+
+
+def object_row(db: sqlite3.Connection, cn: str, height: int | None = None) -> tuple[dict, dict, int]:
+    """(sheet, certificate of encumbrances, height of that version) of `cn`, now or as of
+    `height`; NotFound when the object did not exist then."""
+    if height is None:
+        row = db.execute("SELECT sheet, encumbrances, height FROM p_objects WHERE cn = ?", (cn,)).fetchone()
+    else:
+        row = db.execute(
+            "SELECT sheet, encumbrances, height FROM p_object_versions WHERE cn = ? AND height <= ? ORDER BY height DESC LIMIT 1", (cn, height)
+        ).fetchone()
+    if row is None:
+        when = "" if height is None else f" at height {height}"
+        raise NotFound(f"no object with cadastral number {cn} is registered{when}; check the number (format like 21-320-030-406)")
+    return canon.loads(row[0]), canon.loads(row[1]), row[2]
+
+
+def object_exists(db: sqlite3.Connection, cn: str) -> bool:
+    return db.execute("SELECT 1 FROM p_objects WHERE cn = ?", (cn,)).fetchone() is not None
+
+
+def holders_of(db: sqlite3.Connection, cn: str) -> list[str]:
+    return [r[0] for r in db.execute("SELECT person_id FROM p_holders WHERE cn = ? ORDER BY person_id", (cn,))]
+
+
+def versions(db: sqlite3.Connection, cn: str) -> list[int]:
+    """Heights at which the sheet of `cn` changed."""
+    return [r[0] for r in db.execute("SELECT height FROM p_object_versions WHERE cn = ? ORDER BY height", (cn,))]
+
+
+def history(db: sqlite3.Connection, cn: str) -> list[dict]:
+    """Every entry ever made on the sheet of `cn`, cancelled and ended ones included."""
+    return [canon.loads(r[0]) for r in db.execute("SELECT data FROM p_entries WHERE cn = ? ORDER BY entry_id", (cn,))]
+
+
+def holdings(db: sqlite3.Connection, person_id: str) -> list[dict]:
+    """The objects in which `person_id` holds an active right, with that right and share."""
+    out = []
+    for cn, type_, address, sheet_text in db.execute(
+        "SELECT o.cn, o.type, o.address, o.sheet FROM p_holders h JOIN p_objects o ON o.cn = h.cn WHERE h.person_id = ? ORDER BY o.cn", (person_id,)
+    ):
+        sheet = canon.loads(sheet_text)
+        rights = []
+        for e in sheet.get("rights") or []:
+            for h in e.get("holders") or []:
+                if h.get("id") == person_id:
+                    rights.append({"entry": e.get("id"), "type": e.get("type"), "share": h.get("share"), "common": e.get("common")})
+        out.append({"cadastral_number": cn, "type": type_, "address": address, "rights": rights})
+    return out
+
+
+_FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def search(db: sqlite3.Connection, *, cadastral_number: str | None = None, address: str | None = None, limit: int = 50) -> list[dict]:
+    """Objects whose cadastral number starts with the given prefix, or whose address holds all
+    the given words. Returns identification only (number, type, status, address, encumbered)."""
+    limit = _page(limit)
+    if cadastral_number:
+        if len(cadastral_number) > SEARCH_CHARS_MAX or not re.fullmatch(r"[0-9:\-]+", cadastral_number):
+            raise InvalidPayload("cadastral_number must be digits, '-' and ':' (a number or its beginning, like 21-320-030)")
+        hi = cadastral_number + "\U0010ffff"
+        rows = db.execute(
+            "SELECT cn, type, status, address, encumbered FROM p_objects WHERE cn >= ? AND cn < ? ORDER BY cn LIMIT ?", (cadastral_number, hi, limit)
+        ).fetchall()
+    elif address:
+        if len(address) > SEARCH_CHARS_MAX:
+            raise InvalidPayload(f"address must be at most {SEARCH_CHARS_MAX} characters")
+        words = _FTS_TOKEN.findall(address)
+        if not words:
+            raise InvalidPayload("address must contain at least one word or number")
+        match = " ".join('"' + w.replace('"', "") + '"' for w in words[:10])
+        rows = db.execute(
+            "SELECT o.cn, o.type, o.status, o.address, o.encumbered FROM p_address a JOIN p_objects o ON o.cn = a.cn"
+            " WHERE p_address MATCH ? ORDER BY o.cn LIMIT ?",
+            (match, limit),
+        ).fetchall()
+    else:
+        raise InvalidPayload("give cadastral_number or address to search by (or use /v1/persons/{id}/holdings for IIN/BIN)")
+    return [{"cadastral_number": r[0], "type": r[1], "status": r[2], "address": r[3], "encumbered": bool(r[4])} for r in rows]
+
+
+# --- book of documents received (Art 13) ---------------------------------------------------
+def application(db: sqlite3.Connection, number: int) -> dict:
+    row = db.execute("SELECT data FROM p_applications WHERE number = ?", (number,)).fetchone()
+    if row is None:
+        raise NotFound(f"no application number {number} in the book of documents received")
+    return canon.loads(row[0])
+
+
+def applications(db: sqlite3.Connection, *, status: str | None = None, cn: str | None = None, after: int = 0, limit: int = 100) -> list[dict]:
+    """The book in filing order (Art 13.2), optionally by status or object."""
+    limit = _page(limit)
+    if cn is not None:
+        q = "SELECT a.data FROM p_application_objects x JOIN p_applications a ON a.number = x.number WHERE x.cn = ? AND a.number > ?"
+        args: list = [cn, after]
+        if status:
+            q += " AND a.status = ?"
+            args.append(status)
+        q += " ORDER BY a.number LIMIT ?"
+    else:
+        q = "SELECT data FROM p_applications WHERE number > ?"
+        args = [after]
+        if status:
+            q += " AND status = ?"
+            args.append(status)
+        q += " ORDER BY number LIMIT ?"
+    args.append(limit)
+    return [canon.loads(r[0]) for r in db.execute(q, args)]
+
+
+def application_of_tx(db: sqlite3.Connection, tx_id: bytes) -> dict | None:
+    row = db.execute("SELECT data FROM p_applications WHERE tx_id = ? ORDER BY number LIMIT 1", (tx_id,)).fetchone()
+    return None if row is None else canon.loads(row[0])
+
+
+# --- txs and events --------------------------------------------------------------------------
+_TX_COLS = ("tx_id", "height", "index", "kind", "signers", "status", "code", "message", "article", "memo")
+
+
+def tx(db: sqlite3.Connection, tx_id: bytes) -> dict | None:
+    row = db.execute("SELECT tx_id, height, idx, kind, signers, status, code, message, article, memo FROM p_txs WHERE tx_id = ?", (tx_id,)).fetchone()
+    if row is None:
+        return None
+    d = dict(zip(_TX_COLS, row))
+    d["tx_id"] = d["tx_id"].hex()
+    d["signers"] = canon.loads(d["signers"])
+    return d
+
+
+def tx_events(db: sqlite3.Connection, tx_id: bytes) -> list[dict]:
+    return [
+        {"height": h, "seq": s, "kind": k, "data": canon.loads(d), "recipients": canon.loads(r)}
+        for h, s, k, d, r in db.execute("SELECT height, seq, kind, data, recipients FROM p_events WHERE tx_id = ? ORDER BY height, seq", (tx_id,))
+    ]
+
+
+def events_after(db: sqlite3.Connection, height: int, seq: int, limit: int = 500) -> list[dict]:
+    """Events after position (height, seq), in chain order."""
+    rows = db.execute(
+        "SELECT height, seq, tx_id, kind, data, recipients FROM p_events WHERE (height > ?) OR (height = ? AND seq > ?) ORDER BY height, seq LIMIT ?",
+        (height, height, seq, _page(limit)),
+    ).fetchall()
+    return [{"height": h, "seq": s, "tx_id": t.hex() if t else None, "kind": k, "data": canon.loads(d), "recipients": canon.loads(r)} for h, s, t, k, d, r in rows]
+
+
+def block(db: sqlite3.Connection, height: int) -> dict | None:
+    row = db.execute("SELECT height, hash, time_ms, txs, state_root, proposer FROM p_blocks WHERE height = ?", (height,)).fetchone()
+    if row is None:
+        return None
+    return {"height": row[0], "hash": row[1].hex(), "time_ms": row[2], "txs": row[3], "state_root": row[4].hex(), "proposer": row[5].hex()}
+
+
+def counts(db: sqlite3.Connection) -> dict:
+    return {
+        "objects": db.execute("SELECT COUNT(*) FROM p_objects").fetchone()[0],
+        "applications": db.execute("SELECT COUNT(*) FROM p_applications").fetchone()[0],
+        "txs": db.execute("SELECT COUNT(*) FROM p_txs").fetchone()[0],
+    }

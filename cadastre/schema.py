@@ -1,0 +1,101 @@
+"""The SQLite schema of the cadastre: projection tables (derived from the chain, dropped and
+rebuilt by `tamga cadastre rebuild`) and node-local tables (kept across a rebuild).
+
+Projection tables (prefix p_), every row a function of the committed blocks alone:
+- p_meta               cursor: the last applied height; the chain it was built from
+- p_blocks             height, hash, time, tx count, state root
+- p_txs                every committed tx: kind, signers, receipt (applied/refused, code,
+                       message, article) -- refusals to accept (Art 25) live only here
+- p_events             every event of every receipt and block, in order, with recipients
+- p_objects            current registration sheet (Art 14) and certificate of encumbrances
+                       per object, with search columns (type, status, address, encumbered)
+- p_object_versions    one row per (object, height) at which its sheet changed: the sheet
+                       "as of any height" is the latest version at or below it
+- p_entries            every entry ever made on a sheet, cancelled and ended ones included
+                       (the history; the study's risk 1: a reversed sale stays visible)
+- p_holders            who holds a right in which object now (holdings, search by IIN/BIN)
+- p_applications       the book of documents received (Art 13, 26): filing order, state,
+                       deadline, decision with reasons and articles
+- p_application_objects  which applications concern which objects
+- p_address            full-text index over addresses (FTS5)
+
+Local tables (prefix l_), written by this node's API and never derivable from the chain:
+- l_meta               the outbox cursor (the last height whose notifications were queued)
+- l_requests           the book of information requests (Art 16): who asked, on what
+                       ground, what was given or why it was refused
+- l_webhooks           registered bank / Ministry systems
+- l_outbox             webhook deliveries, queued in the same SQLite transaction as the
+                       block's projection, so none is lost across a restart
+
+May import: stdlib.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+PROJECTION_DDL = """
+CREATE TABLE IF NOT EXISTS p_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS p_blocks (
+    height INTEGER PRIMARY KEY, hash BLOB NOT NULL, time_ms INTEGER NOT NULL,
+    txs INTEGER NOT NULL, state_root BLOB NOT NULL, proposer BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS p_txs (
+    tx_id BLOB PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL, kind TEXT NOT NULL,
+    signers TEXT NOT NULL, status TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
+    article TEXT NOT NULL, memo TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS p_txs_height ON p_txs (height, idx);
+CREATE TABLE IF NOT EXISTS p_events (
+    height INTEGER NOT NULL, seq INTEGER NOT NULL, tx_id BLOB, kind TEXT NOT NULL,
+    data TEXT NOT NULL, recipients TEXT NOT NULL, objects TEXT NOT NULL,
+    PRIMARY KEY (height, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS p_objects (
+    cn TEXT PRIMARY KEY, type TEXT, status TEXT, address TEXT, encumbered INTEGER NOT NULL,
+    height INTEGER NOT NULL, sheet TEXT NOT NULL, encumbrances TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS p_object_versions (
+    cn TEXT NOT NULL, height INTEGER NOT NULL, sheet TEXT NOT NULL, encumbrances TEXT NOT NULL,
+    PRIMARY KEY (cn, height)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS p_entries (
+    cn TEXT NOT NULL, entry_id INTEGER NOT NULL, section TEXT, type TEXT, status TEXT,
+    registered_height INTEGER, ended_height INTEGER, data TEXT NOT NULL,
+    PRIMARY KEY (cn, entry_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS p_holders (
+    person_id TEXT NOT NULL, cn TEXT NOT NULL, PRIMARY KEY (person_id, cn)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS p_holders_cn ON p_holders (cn);
+CREATE TABLE IF NOT EXISTS p_applications (
+    number INTEGER PRIMARY KEY, type TEXT, status TEXT, filed_height INTEGER,
+    filed_time_ms INTEGER, deadline TEXT, tx_id BLOB, objects TEXT NOT NULL,
+    applicants TEXT NOT NULL, updated_height INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS p_applications_tx ON p_applications (tx_id);
+CREATE INDEX IF NOT EXISTS p_applications_status ON p_applications (status, number);
+CREATE TABLE IF NOT EXISTS p_application_objects (
+    cn TEXT NOT NULL, number INTEGER NOT NULL, PRIMARY KEY (cn, number)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS p_address USING fts5 (cn UNINDEXED, address, tokenize = 'unicode61');
+"""
+
+PROJECTION_TABLES = (
+    "p_meta", "p_blocks", "p_txs", "p_events", "p_objects", "p_object_versions", "p_entries",
+    "p_holders", "p_applications", "p_application_objects", "p_address",
+)
+
+LOCAL_DDL = """
+CREATE TABLE IF NOT EXISTS l_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS l_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL, head_height INTEGER NOT NULL,
+    requester_id TEXT, requester_name TEXT, requester_roles TEXT, certificate TEXT,
+    ground TEXT, basis TEXT, action TEXT NOT NULL, subject TEXT, outcome TEXT NOT NULL,
+    given TEXT, code TEXT, article TEXT, http_status INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS l_requests_subject ON l_requests (subject, id);
+CREATE INDEX IF NOT EXISTS l_requests_requester ON l_requests (requester_id, id);
+CREATE TABLE IF NOT EXISTS l_webhooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, owner_id TEXT NOT NULL, owner_name TEXT NOT NULL,
+    url TEXT NOT NULL, recipients TEXT NOT NULL, kinds TEXT NOT NULL, created_ms INTEGER NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1, from_height INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS l_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id INTEGER NOT NULL, height INTEGER NOT NULL,
+    seq INTEGER NOT NULL, body BLOB NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL, last_error TEXT, delivered_ms INTEGER,
+    UNIQUE (webhook_id, height, seq));
+CREATE INDEX IF NOT EXISTS l_outbox_due ON l_outbox (status, next_attempt_ms);
+"""
+
+LOCAL_TABLES = ("l_meta", "l_requests", "l_webhooks", "l_outbox")
