@@ -22,6 +22,7 @@ governance transaction.
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Callable
 
 from contracts import keys
@@ -91,6 +92,11 @@ def add_years(day: int, years: int) -> int:
     return add_months(day, 12 * years)
 
 
+@functools.lru_cache(maxsize=64)
+def _default_days_off(year: int) -> tuple[int, ...]:
+    return tuple(default_year(year)["holidays"])
+
+
 def default_year(year: int) -> dict:
     """The calendar of a year nobody has set on the ledger: fixed holidays, weekend carry-over."""
     holidays: list[int] = []
@@ -122,8 +128,11 @@ class Calendar:
         cached = self._years.get(year)
         if cached is None:
             raw = self._get(keys.calendar_year(year))
-            rec = decode(raw) if raw is not None else default_year(year)
-            cached = (frozenset(rec["holidays"]), frozenset(rec["working_days"]))
+            if raw is None:
+                cached = (frozenset(_default_days_off(year)), frozenset())
+            else:
+                rec = decode(raw)
+                cached = (frozenset(rec["holidays"]), frozenset(rec["working_days"]))
             self._years[year] = cached
         return cached
 

@@ -15,7 +15,8 @@ Tables (values are canonical msgpack, node.codec):
 - reg/h/<IIN|BIN>            holdings: sorted cadastral numbers where the person holds a right
 - reg/w/<IIN|BIN>            settlement-token wallet {"available", "locked"} in tiyn
 - reg/t/supply               total settlement tokens issued minus redeemed, in tiyn
-- reg/d/<u32 day>            due index: deadlines falling due on that local calendar day
+- reg/d/<u32 day>            due index: number of pages of deadlines falling due that local day
+- reg/d/<u32 day><u32 page>  one page (at most deadlines.PAGE_ITEMS_MAX items) of that day's deadlines
 - reg/c/<u16 year>           business-day calendar of one year (holidays, working weekends)
 - reg/k/<IIN|BIN>            a person's certificate fingerprints (lost-key replacement)
 - reg/b/<fingerprint>        which person a certificate fingerprint is bound to
@@ -69,8 +70,14 @@ def wallet(person_id: str) -> bytes:
 
 
 def due(day: int) -> bytes:
+    """How many pages of due items the day has."""
     assert 0 <= day < 2**32, day
     return DUE_PREFIX + struct.pack(">I", day)
+
+
+def due_page(day: int, page: int) -> bytes:
+    assert 0 <= day < 2**32 and 0 <= page < 2**32, (day, page)
+    return DUE_PREFIX + struct.pack(">II", day, page)
 
 
 def calendar_year(year: int) -> bytes:
@@ -89,7 +96,7 @@ def key_binding(fingerprint: bytes) -> bytes:
 revoked = state_revoked
 
 __all__ = [
-    "application", "calendar_year", "due", "entry", "holdings", "key_binding", "obj",
+    "application", "calendar_year", "due", "due_page", "entry", "holdings", "key_binding", "obj",
     "person_keys", "revoked", "wallet", "TOKEN_SUPPLY", "SEQ_APPLICATION", "SEQ_ENTRY",
     "DUE_CURSOR", "POLICY", "GENESIS",
 ]
