@@ -12,11 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
-from typing import Callable
+import contextlib
+from typing import Callable, Iterator
+
+from cryptography.exceptions import UnsupportedAlgorithm
 
 from api.client_auth import CERTIFICATE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, request_sign_bytes
 from node import signing
-from node.errors import BadSignature, MalformedInput, TamgaError
+from node.errors import BadSignature, MalformedInput, TamgaError, UntrustedCertificate
 from node.interfaces import Credential
 from node.pki import CertificateVerifier
 
@@ -33,6 +36,16 @@ class Unauthenticated(TamgaError):
 class Replayed(TamgaError):
     code = "REPLAYED"
     http_status = 401
+
+
+@contextlib.contextmanager
+def certificate_errors() -> Iterator[None]:
+    """node/pki.py lets cryptography's UnsupportedAlgorithm (a certificate naming an unknown
+    signature algorithm) escape; to a caller it is an untrusted certificate, not a crash."""
+    try:
+        yield
+    except UnsupportedAlgorithm:
+        raise UntrustedCertificate("certificate names a signature algorithm the consortium CA does not use") from None
 
 
 def _b64(value: str, what: str, chars_max: int) -> bytes:
@@ -71,7 +84,8 @@ class Authenticator:
             raise Replayed("the request was signed more than 5 minutes from the node's time; sign it again (and check the clock)")
         cert = _b64(cert_h, CERTIFICATE_HEADER, CERTIFICATE_CHARS_MAX)
         sig = _b64(sig_h, SIGNATURE_HEADER, 100)
-        cred = self.certificates.check(cert, now, self.is_revoked)
+        with certificate_errors():
+            cred = self.certificates.check(cert, now, self.is_revoked)
         if not signing.verify(cred.public_key, sig, "request", self.chain_id, request_sign_bytes(method, path_and_query, body, ts)):
             raise BadSignature(f"the request signature does not verify against the certificate of {cred.name}: sign method, path with query, body hash and timestamp")
         self._remember(sig, ts + SKEW_MS_MAX, now)

@@ -18,6 +18,7 @@ import json
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from api.auth import certificate_errors
 from api.errors import ERROR_SCHEMA
 from cadastre import access, canon, reads, redact
 from node import codec
@@ -80,7 +81,8 @@ async def submit(request: Request, wait_ms: int = Query(0, ge=0, le=WAIT_MS_MAX,
     svc = _svc(request)
     envelope = _envelope_from(await request.body(), request.headers.get("content-type", ""))
     try:
-        tx = svc.rt.submit(envelope)
+        with certificate_errors():
+            tx = svc.rt.submit(envelope)
     except TamgaError as err:
         svc.metrics.submitted.labels(err.code).inc()
         raise

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from fastapi import Request
 
-from api.auth import Authenticator
+from api.auth import Authenticator, certificate_errors
 from api.client_auth import CONSENT_HEADER, GROUND_HEADER
 from api.metrics import Metrics
 from api.webhooks import WebhookSender
@@ -128,7 +128,8 @@ class Services:
         consent_from = consent_subject = None
         header = request.headers.get(CONSENT_HEADER)
         if header:
-            c = consent.verify(header, self.chain_id, self.rt.certificates, self.now_ms(), self.chain.is_revoked)
+            with certificate_errors():
+                c = consent.verify(header, self.chain_id, self.rt.certificates, self.now_ms(), self.chain.is_revoked)
             ids = {i for i in (cred.iin, cred.bin) if i}
             if c.grantee not in ids:
                 raise consent.InvalidConsent(f"the consent is granted to {c.grantee}, not to the caller")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import re
 from typing import Callable
 
 from node import codec, signing
@@ -28,6 +29,7 @@ CONSENT_TYPE = "tamga.consent/1"
 CONSENT_PREFIX = b"consent/1\0"
 CONSENT_HEADER_CHARS_MAX = 8192
 SCOPES = ("object", "holdings")
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class InvalidConsent(TamgaError):
@@ -50,6 +52,8 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
+    if not text or not _B64URL.fullmatch(text):
+        raise InvalidConsent("each part of the consent must be non-empty base64url (A-Z a-z 0-9 - _)")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):

@@ -35,6 +35,7 @@ import json
 from typing import Any, Callable
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from google.protobuf.message import DecodeError
 
@@ -250,7 +251,9 @@ def verify(data: bytes, ca_pem: bytes, *, view: Callable[[str, Any, str], Any] |
             der = x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization.Encoding.DER)
             cred = certificates.credential(der, tls=True)
             cred.check_valid_at(header.time_ms)
-        except (ValueError, TamgaError) as exc:
+        except (ValueError, TypeError, UnsupportedAlgorithm, TamgaError) as exc:
+            # UnsupportedAlgorithm: node/pki.py lets it through for a certificate naming an
+            # unknown signature algorithm.
             _fail(f"validator_certificates[{i}] is not a validator certificate of this CA valid at the block's time: {exc}")
         if not cred.has_role("validator"):
             _fail(f"validator_certificates[{i}] ({cred.name}) does not carry the validator role")

@@ -163,3 +163,40 @@ def application_number(status: dict) -> int:
 
 def dumps(obj) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False)
+
+
+def solo_registry(kv, test_pki: TestPKI, people: People, *, extra: int = 0, validator: signing.Signer | None = None, clock=None):
+    """A one-validator registry chain driven synchronously (SoloNode: mempool + sealer)."""
+    from contracts import RegistryExecutor  # noqa: PLC0415
+    from tests.ledger_support import SoloNode, solo_genesis  # noqa: PLC0415
+
+    validator = validator or signing.Signer(bytes(range(32)))
+    genesis = solo_genesis(test_pki, validator, app="tamga-registry/1", app_state={"register": register(people, extra)})
+    return SoloNode(kv, test_pki, validator=validator, genesis=genesis, executor=RegistryExecutor(), now_ms=clock)
+
+
+def seal(node, built: tuple[str, dict], *parties: Party):
+    """Submit one tx and seal it into its own block; (prepared block, receipt)."""
+    kind, payload = built
+    tx = node.submit(kind, payload, *parties)
+    prepared = node.sealer.seal()
+    assert prepared is not None
+    receipt = node.chain.receipts(prepared.height).receipts[[t.tx_id for t in prepared.txs].index(tx.tx_id)]
+    return prepared, receipt
+
+
+def application_of(receipt) -> int:
+    from node import codec  # noqa: PLC0415
+
+    for ev in receipt.events:
+        data = codec.decode(ev.data)
+        if "application" in data:
+            return data["application"]
+    raise AssertionError(f"no application in receipt {receipt.code}")
+
+
+def tls_certificate(test_pki: TestPKI, validator: signing.Signer, name: str = "solo") -> str:
+    """A CA-issued TLS certificate carrying `validator`'s key (what extracts carry)."""
+    return test_pki.ca.issue_tls(pki.new_tls_key(), name=name, validator_key=validator.public_key, hosts=["localhost"],
+                                 not_before=GENESIS_TIME - datetime.timedelta(days=1), not_after=GENESIS_TIME + datetime.timedelta(days=3650),
+                                 organisation="Ministry of Justice").decode()
