@@ -70,7 +70,8 @@ class RegistryExecutor(Executor):
         try:
             self.check_tx(tx)
         except TamgaError as exc:
-            raise Refusal(exc.code, exc.message, "") from None
+            kind = TABLE.get(tx.kind)
+            raise Refusal(exc.code, exc.message, kind.articles if kind is not None else "") from None
         for s in tx.signers:
             # The node refuses revoked certificates before execution; an earlier tx of this very
             # block may have revoked one (identity.replace_key), so look again here.
@@ -83,7 +84,7 @@ class RegistryExecutor(Executor):
         except Refusal:
             raise
         except TamgaError as exc:       # e.g. InvalidPayload found only with the state at hand
-            raise Refusal(exc.code, exc.message, "") from None
+            raise Refusal(exc.code, exc.message, TABLE[tx.kind].articles) from None
         env.rec.flush()
         return outcome
 

@@ -117,6 +117,7 @@ def divide(env: Env, p: dict) -> Outcome:
 def _check_divide(env: Env, app: dict, at_filing: bool):
     p = app["request"]
     o = sheet.get_object(env, p["object"])
+    sheet.holders_unchanged(env, app, o, at_filing)
     if at_filing:
         _holders_sign(env, o)
     _new_cns_free(env, [x["cn"] for x in p["into"]])
@@ -203,6 +204,7 @@ def _check_merge(env: Env, app: dict, at_filing: bool):
             first = sig
         elif sig != first:
             refuse("NOT_HOMOGENEOUS", f"{o['cn']} differs from {objs[0]['cn']} in type, right or holders; only objects with homogeneous rights merge")
+        sheet.holders_unchanged(env, app, o, at_filing)
         if at_filing:
             _holders_sign(env, o)
         notify += bars.check_encumbrances(env, o, "reshape", at_filing=at_filing, consenting=app["applicants"])
@@ -240,6 +242,7 @@ def terminate(env: Env, p: dict) -> Outcome:
 def _check_terminate(env: Env, app: dict, at_filing: bool):
     p = app["request"]
     o = sheet.get_object(env, p["object"])
+    sheet.holders_unchanged(env, app, o, at_filing)
     if at_filing:
         _holders_sign(env, o)
     if o["children"] and any(env.rec.get(keys.obj(c))["status"] == "active" for c in o["children"]):
@@ -255,7 +258,7 @@ def _apply_terminate(env: Env, app: dict, notify) -> Applied:
     ended = []
     for section in (sheet.RIGHT_SECTION, sheet.ENC_SECTION, sheet.CLAIM_SECTION, sheet.NOTE_SECTION):
         for e in sheet.section_entries(env, o, section):
-            sheet.end_entry(env, e, "terminated", basis, f"the object was {p['ground']} (Art 54; a pledge ends with its subject, Art 48.3)")
+            sheet.detach_entry(env, e, o, "terminated", basis, f"the object was {p['ground']} (Art 54; a pledge ends with its subject, Art 48.3)")
             ended.append(e["id"])
     o = sheet.get_object(env, p["object"])
     o["status"] = "terminated"

@@ -90,7 +90,7 @@ def file(env: Env, p: dict) -> Outcome:
 def _check(env: Env, app: dict, at_filing: bool):
     p = app["request"]
     o = sheet.get_object(env, p["object"])
-    holders = sheet.object_holders(env, o)
+    holders = sheet.holders_unchanged(env, app, o, at_filing)
     pledgors = sorted(p.get("pledgors") or holders)
     if pledgors != holders:
         refuse("NOT_RIGHT_HOLDER",
@@ -109,7 +109,7 @@ def _apply(env: Env, app: dict, notify) -> Applied:
     p = app["request"]
     o = sheet.get_object(env, p["object"])
     e = sheet.add_entry(env, [o], sheet.ENC_SECTION, "pledge", {"application": app["number"]},
-                        pledgee=p["pledgee"], pledgors=sorted(p.get("pledgors") or sheet.object_holders(env, o)),
+                        pledgee=p["pledgee"], pledgors=app["holders_at_filing"][o["cn"]],
                         amount_tiyn=p["amount_tiyn"], term_end=p["term_end"], agreement=p["agreement"],
                         docs=p["docs"], default_notices=[], changes=[])
     bars.notify_holders(env, notify, application=app["number"], what="a further pledge was registered",

@@ -109,6 +109,7 @@ def _new_holders(p: dict, right: dict) -> dict[str, Fraction]:
 def _check(env: Env, app: dict, at_filing: bool):
     p = app["request"]
     o = sheet.get_object(env, p["object"])
+    sheet.holders_unchanged(env, app, o, at_filing)      # co-holders' waivers were given at filing
     right = sheet.current_right(env, o, p.get("right"))
     new = _new_holders(p, right)
     seller_ids = [s["id"] for s in p["sellers"]]

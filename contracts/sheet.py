@@ -181,6 +181,32 @@ def object_holders(env: Env, o: dict) -> list[str]:
     return sorted(ids)
 
 
+def holders_unchanged(env: Env, app: dict, o: dict, at_filing: bool) -> list[str]:
+    """The holders who applied (or consented) at filing must still be the holders at decision:
+    snapshot them in the application at filing and compare at decision."""
+    now = object_holders(env, o)
+    snap = app.setdefault("holders_at_filing", {})
+    if at_filing:
+        snap[o["cn"]] = now
+    elif snap.get(o["cn"]) != now:
+        refuse("NOT_RIGHT_HOLDER",
+               f"the holders of {o['cn']} changed since application {app['number']} was filed "
+               f"({', '.join(snap.get(o['cn']) or [])} -> {', '.join(now)}); the current holders must apply again", "Art 31.1.1")
+    return now
+
+
+def detach_entry(env: Env, e: dict, o: dict, status: str, by: dict, reason: str | None = None) -> None:
+    """Take entry `e` off object `o` (terminated with it); an entry on other objects too (a
+    pledge carried to the parts of a divided plot) stays active on those."""
+    if e["objects"] == [o["cn"]]:
+        end_entry(env, e, status, by, reason)
+        return
+    e["objects"] = [cn for cn in e["objects"] if cn != o["cn"]]
+    put_entry(env, e)
+    o[e["section"]].remove(e["id"])
+    put_object(env, o)
+
+
 def replace_right(env: Env, o: dict, old: dict, new_holders: dict[str, Fraction], basis: dict,
                   *, how: str, common: str | None = None, **fields: Any) -> dict:
     """End right `old` (status `how`-terminated) and enter the same right with new holders.

@@ -195,3 +195,14 @@ def test_unknown_kind_and_unsigned_tx():
     assert ch.run(("pledge.steal", {}), BANK).code == "UNKNOWN_KIND"
     assert ch.run(B.token_issue(A.iin, 1, "x")).code == "WRONG_ROLE"
     assert ch.run(B.token_issue(A.iin, 1, "x"), cred("nobody", ())).code == "WRONG_ROLE"
+
+
+def test_terminating_one_part_keeps_the_pledge_on_the_other_art_54():
+    ch = Chain([land(PLOT, B.holder(A.iin))])
+    decide(ch, ch.ok(B.pledge_file(PLOT, BANK.bin, 100, "2035-01-01", "loan", [doc()]), BANK, A))
+    decide(ch, ch.ok(B.object_divide(PLOT, two_plots(), [doc()]), A, BANK))
+    pid = ch.cert("01-001-001-002")["pledges"][0]["entry"]
+    decide(ch, ch.ok(B.object_terminate("01-001-001-002", "destroyed", act("fire report")), A))
+    assert ch.cert("01-001-001-003")["pledges"][0]["entry"] == pid
+    assert queries.entry(ch.state, pid)["objects"] == ["01-001-001-003"]
+    assert ch.sheet("01-001-001-002")["encumbrances"]["pledges"] == []

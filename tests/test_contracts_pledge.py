@@ -278,3 +278,23 @@ def test_pledge_in_filing_order_numbers_are_monotonic():
     assert a1["number"] < a2["number"]
     assert a1["filed"]["height"] < a2["filed"]["height"] and a1["filed"]["time_ms"] < a2["filed"]["time_ms"]
     assert a1["tx"] == r1.tx.tx_id
+
+
+def test_holders_changed_between_filing_and_decision_art_31_1_1():
+    """The pledgor who signed must still own the object when the registrar decides."""
+    ch = chain()
+    n = app_number(ch.ok(pledge(), BANK, OWNER))
+    ch.ok(B.court_transfer(CN, [B.holder(CO_OWNER.iin)], act("2-9/2026")), COURT)
+    r = ch.refused(B.application_decide(n, "register"), REGISTRAR, code="NOT_RIGHT_HOLDER")
+    assert "changed since application" in r.refusal.message
+
+
+def test_refusal_before_execution_names_the_kinds_articles():
+    """A proposer may include a tx this node never checked: deliver_tx refuses it with the articles."""
+    from node.errors import Refusal
+    from tests.contracts_support import tx
+    ch = chain()
+    t = tx(B.encumbrance_lift(1, act(), "x"), REGISTRAR)
+    with pytest.raises(Refusal) as info:
+        ch.executor.deliver_tx(ch.ctx(), t, ch.state)
+    assert info.value.code == "WRONG_ROLE" and "Art 22.8" in info.value.article
