@@ -200,3 +200,65 @@ def tls_certificate(test_pki: TestPKI, validator: signing.Signer, name: str = "s
     return test_pki.ca.issue_tls(pki.new_tls_key(), name=name, validator_key=validator.public_key, hosts=["localhost"],
                                  not_before=GENESIS_TIME - datetime.timedelta(days=1), not_after=GENESIS_TIME + datetime.timedelta(days=3650),
                                  organisation="Ministry of Justice").decode()
+
+
+class ThreadedNode:
+    """A node and its HTTP API served by uvicorn on a real socket, in a thread of its own with
+    its own event loop (as `tamga node run` serves it), for tests that talk to it from outside
+    over TCP: the property run over the OpenAPI schema, server-sent events."""
+
+    def __init__(self, base: str, test_pki: TestPKI, app_state: dict):
+        import threading  # noqa: PLC0415
+
+        self.base, self.pki, self.app_state = base, test_pki, app_state
+        self.port: int | None = None
+        self.node: Node | None = None
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="node", daemon=True)
+
+    def __enter__(self) -> "ThreadedNode":
+        self._thread.start()
+        assert self._ready.wait(60), "the node did not start within 60 s"
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self._loop is not None and self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(60)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # surfaced to the test thread
+            self._error = exc
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        import uvicorn  # noqa: PLC0415
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with running_node(self.base, self.pki, self.app_state) as node:
+            self.node = node
+            server = uvicorn.Server(uvicorn.Config(node.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+            server.install_signal_handlers = lambda: None
+            task = asyncio.create_task(server.serve())
+            while not server.started:
+                if task.done():
+                    task.result()       # raises what stopped the server
+                    raise RuntimeError("uvicorn exited before it started")
+                await asyncio.sleep(0.01)
+            self.port = server.servers[0].sockets[0].getsockname()[1]
+            self._ready.set()
+            await self._stop.wait()
+            server.should_exit = True
+            await task
