@@ -31,7 +31,7 @@ import hashlib
 from typing import Callable, Iterable
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
@@ -140,15 +140,19 @@ class CertificateVerifier:
         return cred
 
     def _parse_uncached(self, der: bytes) -> tuple[Credential, str]:
+        # cryptography parses lazily: a damaged certificate can load and then fail when a
+        # field is read, with ValueError, TypeError, InvalidVersion or UnsupportedAlgorithm.
+        # Everything read before the CA signature is checked comes from the sender.
         try:
             cert = x509.load_der_x509_certificate(der)
-        except ValueError:
+            issuer = cert.issuer
+        except (ValueError, TypeError, x509.InvalidVersion):
             raise UntrustedCertificate("certificate is not valid DER X.509") from None
-        if cert.issuer != self.ca_cert.subject:
-            raise UntrustedCertificate(f"certificate issued by {cert.issuer.rfc4514_string()}, not by the consortium CA")
+        if issuer != self.ca_cert.subject:
+            raise UntrustedCertificate(f"certificate issued by {issuer.rfc4514_string()}, not by the consortium CA")
         try:
             self._ca_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
-        except (InvalidSignature, TypeError, ValueError):
+        except (InvalidSignature, TypeError, ValueError, UnsupportedAlgorithm):
             raise UntrustedCertificate("certificate signature does not verify against the consortium CA") from None
         try:
             if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
