@@ -246,6 +246,7 @@ class ConsensusCore:
             h.count_vote(vote)
             self._step = Step(max(self._step, Step.PREVOTE if vote.type == PREVOTE else Step.PRECOMMIT))
             self._send(None, vote)
+            self._count("sign_resent_vote")
         self._count("resumed")
 
     def _start_round(self, round_: int) -> None:
@@ -264,9 +265,8 @@ class ConsensusCore:
             # Restarted after proposing in this round: propose the very same again.
             block, meta = h.blocks[stamp.block_hash]
             pol_round = stamp.pol_round
-        elif 0 <= st.valid_round < round_ and st.valid_hash in h.blocks:
-            block, meta = h.blocks[st.valid_hash]
-            pol_round = st.valid_round
+        elif (valid := self._value_to_repropose()) is not None:
+            block, meta, pol_round = valid
         else:
             block = self._source.propose(h.height, round_, self._last_commit)
             inspected = self._source.inspect(block)
@@ -276,6 +276,8 @@ class ConsensusCore:
         if guard is Guard.REFUSE:
             self._count("sign_refused_proposal")
             return
+        if guard is Guard.RESEND:
+            self._count("sign_resent_proposal")
         if guard is Guard.SIGN:
             assert self._signer is not None and self._my_index is not None
             sign_bytes = signing.proposal_sign_bytes(h.height, round_, pol_round, meta.hash)
@@ -361,6 +363,14 @@ class ConsensusCore:
             self._schedule(Timeout.PRECOMMIT)
         return False
 
+    def _value_to_repropose(self) -> tuple[bytes, BlockMeta, int] | None:
+        """Line 15: the valid value (block, meta, its round) a proposer must propose again."""
+        st, h = self._sign_state, self._h
+        if 0 <= st.valid_round < self._round and st.valid_hash in h.blocks:
+            block, meta = h.blocks[st.valid_hash]
+            return block, meta, st.valid_round
+        return None
+
     def _lock_allows(self, block_hash: bytes, pol_round: int) -> bool:
         """May this validator prevote `block_hash` proposed with `pol_round`? Line 23: not
         locked, or locked on it; line 29: locked no later than the proof-of-lock round."""
@@ -414,6 +424,8 @@ class ConsensusCore:
         if guard is Guard.REFUSE:
             self._count("sign_refused_vote")
             return
+        if guard is Guard.RESEND:
+            self._count("sign_resent_vote")
         if guard is Guard.SIGN:
             assert self._signer is not None
             # BFT time: later than the previous block and than the block voted for, so that

@@ -19,10 +19,19 @@ class QuorumOf2fSet(ValidatorSet):
 
 
 class IgnoreLockCore(ConsensusCore):
-    """Prevotes for any valid proposal, whatever it is locked on (lines 23 and 29 dropped)."""
+    """Behaves as if it never locked: prevotes for any valid proposal whatever it is locked
+    on (lines 23 and 29 dropped), and proposes a fresh block instead of its valid value
+    (line 15 dropped)."""
 
     def _lock_allows(self, block_hash: bytes, pol_round: int) -> bool:
+        if not super()._lock_allows(block_hash, pol_round):
+            self._count("planted_lock_ignored")  # the bug changed a vote
         return True
+
+    def _value_to_repropose(self):  # type: ignore[no-untyped-def]
+        if super()._value_to_repropose() is not None:
+            self._count("planted_lock_ignored")  # the bug changed a proposal
+        return None
 
 
 BUGS = ("quorum", "lock")

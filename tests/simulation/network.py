@@ -40,6 +40,7 @@ class Clock:
 @dataclasses.dataclass
 class LinkFaults:
     drop: float = 0.0                 # probability a copy is lost
+    extra_drop: float = 0.0           # ... more for messages `lossy` picks out
     duplicate: float = 0.0            # probability a message is sent twice
     delay_min_ms: int = 1
     delay_max_ms: int = 50
@@ -67,10 +68,19 @@ class Partition:
 
 
 class Network:
-    def __init__(self, clock: Clock, rng: random.Random, faults: LinkFaults):
+    def __init__(
+        self,
+        clock: Clock,
+        rng: random.Random,
+        faults: LinkFaults,
+        lossy: Callable[[Any], bool] = lambda m: False,
+        cut: Callable[[str, str, Any], bool] = lambda a, b, m: False,
+    ):
         self.clock = clock
         self.rng = rng
         self.faults = faults
+        self.lossy = lossy      # messages that suffer faults.extra_drop
+        self.cut = cut          # (src, dst, message) -> lost: the per-round partitions
         self.partitions: list[Partition] = []
         self.sent = 0
         self.delivered = 0
@@ -81,12 +91,16 @@ class Network:
         return any(p.blocks(self.clock.now_ms, a, b) for p in self.partitions)
 
     def transmit(self, src: str, dst: str, deliver: Callable[..., None], *args: Any) -> None:
-        """Send one message from node `src` to node `dst`; `deliver(*args)` runs on arrival."""
+        """Send one message from node `src` to node `dst`; `deliver(*args)` runs on arrival
+        (args[0] is the message, for `lossy`)."""
         self.sent += 1
-        if self.blocked(src, dst):
+        if self.blocked(src, dst) or self.cut(src, dst, args[0]):
             self.dropped += 1
             return
         f = self.faults
+        if f.extra_drop and self.lossy(args[0]) and self.rng.random() < f.extra_drop:
+            self.dropped += 1
+            return
         copies = 2 if f.duplicate and self.rng.random() < f.duplicate else 1
         self.duplicated += copies - 1
         for _ in range(copies):

@@ -8,7 +8,7 @@ import time
 from typing import Callable
 
 from consensus.commit import verify_commit
-from consensus.messages import CommitCertificate, Message
+from consensus.messages import PRECOMMIT, CommitCertificate, Message, Proposal, Status, Vote
 from consensus.state_machine import ConsensusCore
 from consensus.timeouts import TimeoutConfig
 from consensus.validators import Validator, ValidatorSet
@@ -62,8 +62,11 @@ class Result:
             f"live {self.healed_live_ms} ms after healing; max decision round {s.get('max_round', 0)}; wall {self.wall_s:.2f} s",
             f"  messages sent {s['sent']} dropped {s['dropped']} duplicated {s['duplicated']}; crashes {s['crashes']}; "
             f"block syncs {s['syncs']} ({s['synced_commits']} blocks); evidence {s['evidence']}; "
-            f"equivocations seen {s.get('equivocations', 0)}; sign refusals {s.get('sign_refused_vote', 0)}; "
-            f"catch-ups {s.get('catchups_sent', 0)}",
+            f"equivocations seen {s.get('equivocations', 0)}; restarts resumed {s.get('resumed', 0)}, "
+            f"identical re-sends {s.get('sign_resent_vote', 0) + s.get('sign_resent_proposal', 0)}, "
+            f"refusals {s.get('sign_refused_vote', 0) + s.get('sign_refused_proposal', 0)}; "
+            f"catch-ups {s.get('catchups_sent', 0)}; relays {s.get('relays', 0)}"
+            + (f"; planted bug changed {s.get('planted_lock_ignored', 0)} votes" if self.bug == "lock" else ""),
         ]
         lines += [f"  VIOLATION {v}" for v in self.violations]
         if self.violations:
@@ -86,12 +89,16 @@ class Simulation:
             random.Random(scenario.seed ^ 0x5EED5EED),
             LinkFaults(
                 drop=scenario.drop,
+                extra_drop=scenario.precommit_drop,
                 duplicate=scenario.duplicate,
                 delay_min_ms=1,
                 delay_max_ms=scenario.delay_max_ms,
                 long_delay=scenario.long_delay,
             ),
+            lossy=lambda m: isinstance(m, Vote) and m.type == PRECOMMIT,
+            cut=self._round_cut,
         )
+        self._round_groups: dict[tuple[int, int], dict[str, int]] = {}
         self.network.partitions = [
             Partition(p.start_ms, p.end_ms, frozenset(p.side_a), frozenset(p.side_b), p.symmetric) for p in scenario.partitions
         ]
@@ -156,6 +163,26 @@ class Simulation:
             entries: list[Committed] = server.serve_sync(from_height)
             if entries:
                 self.network.transmit(server.name, client.name, client.on_sync_answer, entries)
+
+    def _round_cut(self, src: str, dst: str, message: object) -> bool:
+        """Twins-style per-round partitions: before healing, the votes, proposals and status
+        of each (height, round) flow only inside that round's groups, drawn from the seed."""
+        if not self.scenario.round_partitions or self.healed_at is not None:
+            return False
+        if isinstance(message, (Vote, Proposal)):
+            key = (message.height, message.round)
+        elif isinstance(message, Status):
+            key = (message.height + 1, message.round)
+        else:
+            return False
+        groups = self._round_groups.get(key)
+        if groups is None:
+            rng = random.Random(f"{self.scenario.seed}:{key[0]}:{key[1]}")
+            names = sorted(self.nodes)
+            groups = self._round_groups[key] = {name: rng.randrange(2) for name in names}
+            if rng.random() < 0.3:  # sometimes a round without partition
+                groups.update((name, 0) for name in names)
+        return groups[src] != groups[dst]
 
     def node_cert_ok(self, cert: CommitCertificate) -> bool:
         """The nodes' own certificate check (with the planted quorum bug, the buggy one)."""
