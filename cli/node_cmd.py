@@ -22,7 +22,7 @@ def run(config_file: str, skip_store_check: bool) -> None:
     """Run a node until SIGINT/SIGTERM. Logs JSON lines to stderr and the config's log file."""
     from node import logs
     from node.config import NodeConfig
-    from node.errors import StoreCorrupted
+    from node.errors import TamgaError
     from node.runner import NodeRuntime
     from node.startup_check import check_store
 
@@ -32,7 +32,7 @@ def run(config_file: str, skip_store_check: bool) -> None:
         runtime = NodeRuntime(cfg)
         if not skip_store_check:
             check_store(runtime.chain)
-    except StoreCorrupted as err:
+    except TamgaError as err:
         click.echo(f"REFUSING TO START: {err.message}", err=True)
         sys.exit(3)
     asyncio.run(runtime.run_forever())

@@ -75,6 +75,11 @@ class NodeRuntime:
 
             return SoloEngine(self)
         from node.bft_engine import BftEngine
+        from node.peers import check_own_identity
+
+        # Refuse to start with a TLS certificate that names another key than the one this
+        # node votes with: peers would attribute its messages to someone else.
+        check_own_identity(self.config)
 
         return BftEngine(self)
 
