@@ -108,7 +108,8 @@ class Env:
         found = self.signers_with_role(*roles)
         assert found, f"handler reached without a signer of role {roles} (check_tx enforces it)"
         s = found[0]
-        return {"name": s.name, "id": s.subject_id, "role": next(r for r in roles if r in s.roles)}
+        # Art 30.2: the decision names the responsible employee, not only their organisation.
+        return {"name": s.name, "id": s.subject_id, "iin": s.iin, "role": next(r for r in roles if r in s.roles)}
 
     def stamp(self) -> dict:
         """When something happened: block height and time (Art 26: exact time of filing)."""
