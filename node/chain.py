@@ -199,6 +199,9 @@ class Chain:
                     signer.check_valid_at(ctx.time_ms)
                     if tx_state.get(schema.state_revoked(signer.fingerprint)) is not None:
                         raise CertificateRevoked(f"certificate of {signer.name} (serial {signer.serial}) was revoked before this block")
+                # A proposer may include a tx no mempool admitted (validate_block verifies
+                # only its envelope): its stateless checks, roles included, run here too.
+                self.executor.check_tx(tx)
                 outcome = self.executor.deliver_tx(ctx, tx, tx_state)
             except Refusal as refusal:
                 receipt.status, receipt.code, receipt.message, receipt.article = "refused", refusal.code, refusal.message, refusal.article
