@@ -8,7 +8,9 @@ than 2/3 of the power and the faulty less than 1/3, so faulty signers hold less 
 the signers' power. The median t is the smallest timestamp whose cumulative power (in
 timestamp order) is more than half of the signers' power; if t were below every honest
 timestamp, that cumulative power would be faulty power only, which is less than half. So
-t >= the smallest honest timestamp >= time(B) + 1 > time(B).
+t >= the smallest honest timestamp >= time(B) + 1 > time(B). (An even split therefore takes
+the upper median; CometBFT's "at least half" could pick the one faulty timestamp of three
+signers.)
 
 May import: nothing of Tamga beyond duck-typed arguments.
 """

@@ -34,6 +34,7 @@ class HeightState:
         "precommit_timeout_rounds",
         "quorum_prevote_rounds",
         "evidence_keys",
+        "pending_conflicts",
         "decision",
     )
 
@@ -54,6 +55,8 @@ class HeightState:
         self.precommit_timeout_rounds: set[int] = set()
         self.quorum_prevote_rounds: set[int] = set()               # line 36 done
         self.evidence_keys: set[tuple[int, int, int]] = set()      # (validator, round, type)
+        # Conflicting votes for blocks not held yet: counted when the block arrives.
+        self.pending_conflicts: dict[bytes, list[Vote]] = {}
         self.decision: Decision | None = None
 
     def vote_set(self, round_: int, vote_type: int) -> VoteSet:
@@ -89,6 +92,19 @@ class HeightState:
         self.blocks.setdefault(meta.hash, (proposal.block, meta))
         self.proposal_for_block.setdefault(meta.hash, proposal)
         self.note_round(proposal.proposer_index, proposal.round)
+        for vote in self.pending_conflicts.pop(meta.hash, []):
+            if not self.vote_set(vote.round, vote.type).has_vote_for(vote.validator_index, vote.block_hash):
+                self.count_conflicting(vote)
+
+    def hold_conflict(self, vote: Vote, limit: int) -> bool:
+        """Keep a signature-checked conflicting vote for a block not held yet (at most
+        `limit` per height); False when full."""
+        if sum(len(v) for v in self.pending_conflicts.values()) >= limit:
+            return False
+        held = self.pending_conflicts.setdefault(vote.block_hash, [])
+        if vote not in held:
+            held.append(vote)
+        return True
 
     def note_round(self, validator_index: int, round_: int) -> None:
         if round_ > self.max_round.get(validator_index, -1):

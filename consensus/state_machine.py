@@ -48,6 +48,8 @@ from node import signing
 ROUNDS_AHEAD_MAX = 32
 # Messages for the next height, held until the runtime advances to it.
 FUTURE_MESSAGES_MAX = 1024
+# Conflicting votes for blocks not yet held, kept per height until the block comes.
+PENDING_CONFLICTS_MAX = 64
 # A pass over the rules changes round, step or decision; more passes than this per input is a bug.
 RULE_PASSES_MAX = 10_000
 
@@ -505,9 +507,8 @@ class ConsensusCore:
                 self._count("duplicates")  # nothing new, and no signature to check
                 return
             key = (vote.validator_index, vote.round, vote.type)
-            # A conflicting vote matters only for nil or a block we hold; any other one
-            # adds nothing but a second copy of the evidence (and could be sent endlessly).
-            if key in h.evidence_keys and vote.block_hash and vote.block_hash not in h.blocks:
+            pending = h.pending_conflicts.get(vote.block_hash)
+            if pending is not None and vote in pending:
                 self._count("duplicates")
                 return
         if not self._verify_vote(vote):
@@ -523,6 +524,8 @@ class ConsensusCore:
             self._count("equivocations")
         if not vote.block_hash or vote.block_hash in h.blocks:
             h.count_conflicting(vote)
+        elif not h.hold_conflict(vote, PENDING_CONFLICTS_MAX):
+            self._count("dropped_conflicts_full")
 
     def _on_proposal(self, proposal: Proposal, peer: int | None) -> None:
         h = self._h

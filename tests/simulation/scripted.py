@@ -150,7 +150,9 @@ class Cluster:
 
     def advance_height(self, i: int) -> None:
         d = self.decisions[i][-1]
-        self.core(i).advance_height(d.height + 1, self.validators, self.now_ms, d.certificate)
+        meta = self.sources[i].inspect(d.block)
+        assert meta is not None
+        self.core(i).advance_height(d.height + 1, self.validators, meta.time_ms, d.certificate)
         self.collect(i)
 
     # --- looking at what was said ---------------------------------------------------------
