@@ -559,3 +559,32 @@ def test_check_own_identity_refuses_other_inconsistencies(consortium: Consortium
     check_own_identity(expired)
     with pytest.raises(CertificateExpired, match="has expired"):
         check_own_identity(expired, int(now.timestamp() * 1000))
+
+
+# --- hostile bytes from a configured peer ----------------------------------------------------
+def test_peer_sending_bytes_that_are_not_a_peer_message_ends_only_its_stream(consortium: Consortium):
+    """Only configured peers get this far (mutual TLS first). A PeerMessage that does not
+    decode ends that stream (gRPC status UNKNOWN, from protobuf's DecodeError); what came
+    before it is delivered, nothing after it, and the node keeps serving."""
+    cert, key = consortium.tls("bank")
+
+    async def main():
+        moj = Node(consortium, consortium.configs["moj"])
+        await started(moj)
+        channel = grpc.aio.secure_channel(moj.config.peer_listen, grpc.ssl_channel_credentials(consortium.ca_pem, key, cert), options=[("grpc.ssl_target_name_override", tls_host("moj"))])
+        try:
+            raw_stream = channel.stream_unary("/tamga.v1.Peer/Stream", request_serializer=None, response_deserializer=pb.Ack.FromString)
+            frames = [marker("bank", 1).SerializeToString(), b"\xff\xff\xff\xff not a PeerMessage", marker("bank", 3).SerializeToString()]
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await raw_stream(iter(frames), timeout=RPC_TIMEOUT_S)
+            assert err.value.code() == grpc.StatusCode.UNKNOWN
+            assert "DecodeError" in err.value.details()
+            assert [(p, m.status.height) for p, m in moj.received] == [("bank", 1)]
+            out = await call_as(moj.config.peer_listen, tls_host("moj"), cert, key, consortium.ca_pem, "Stream", [marker("bank", 4)])
+            assert out.code == grpc.StatusCode.OK
+            assert [(p, m.status.height) for p, m in moj.received] == [("bank", 1), ("bank", 4)]
+        finally:
+            await channel.close()
+            await stopped(moj)
+
+    run(main())
