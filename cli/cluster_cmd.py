@@ -43,11 +43,10 @@ def init(nodes: int, out: str, base_port: int, chain_id: str, app: str, as_json:
 def _default_app_state(app: str) -> dict:
     if app != "tamga-registry/1":
         return {}
-    try:
-        from contracts.genesis import default_app_state
-    except ImportError:
-        return {}
-    return default_app_state()
+    from contracts.genesis import default_app_state
+    from node.cluster import OPERATORS
+
+    return default_app_state(authorities={"MOJ": OPERATORS[0][2]})
 
 
 @cluster.command("up")

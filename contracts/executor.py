@@ -28,6 +28,9 @@ APP_STATE = {
     "policy": P.opt(P.record(governance.POLICY)),
     "register": P.opt(P.listof(P.LOADED_OBJECT, 10**8, min_len=0)),
     "register_source": P.opt(P.text(P.NAME_MAX)),
+    # Which organisation (BIN) receives the events addressed to an authority's name, e.g.
+    # {"MOJ": "<BIN of the Ministry of Justice>"}; read by the node's notification services.
+    "authorities": P.opt(P.mapping(P.person(), 20)),
 }
 
 

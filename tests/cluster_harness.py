@@ -49,8 +49,9 @@ class Cluster:
         self.base_port = free_base_port()
         if app_state is None and app == "tamga-registry/1":
             from contracts.genesis import default_app_state
+            from node.cluster import OPERATORS
 
-            app_state = default_app_state()
+            app_state = default_app_state(authorities={"MOJ": OPERATORS[0][2]})
         self.layout = init_cluster(directory, nodes, base_port=self.base_port, app=app, consensus=consensus, app_state=app_state)
         self.configs = {NodeConfig.load(p).name: NodeConfig.load(p) for p in self.layout.nodes}
         self.config_files = {NodeConfig.load(p).name: p for p in self.layout.nodes}
