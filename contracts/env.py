@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from contracts import businessdays, keys
-from node.codec import decode, encode
+from node.codec import decode_trusted, encode
 from node.interfaces import BlockContext, Event, StateView, VerifiedTx
 
 MOJ = "MOJ"    # recipient: the Ministry of Justice legal cadastre IS
@@ -32,7 +32,7 @@ class Records:
             v = self._cache[key]
             return None if v is _DELETED else v
         raw = self.state.get(key)
-        v = decode(raw) if raw is not None else None
+        v = decode_trusted(raw) if raw is not None else None  # state reads are hash-checked by the tree
         self._cache[key] = v if v is not None else _DELETED
         return v
 

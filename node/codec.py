@@ -53,3 +53,13 @@ def decode(data: bytes) -> Any:
     if encode(value) != data:
         raise MalformedInput("payload is not in canonical form (sorted keys, shortest integers, no floats)")
     return value
+
+
+def decode_trusted(data: bytes) -> Any:
+    """Decode bytes this node itself encoded and read back through a hash-checked path (the
+    state tree checks every node it loads), skipping the canonical re-encoding check that
+    `decode` does for input from outside. Still strict about msgpack itself."""
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
+    except Exception as exc:
+        raise MalformedInput(f"stored record is not valid msgpack: {exc}") from None
