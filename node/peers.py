@@ -87,9 +87,10 @@ def check_own_identity(config: NodeConfig, now_ms: int | None = None) -> None:
     Its TLS certificate must be issued by the consortium CA (ca_cert_file), name in its
     validator-key extension the key in validator_key_file (the key it signs votes with),
     be issued for the name its peers check (tls_host(config.name)), and match tls_key_file.
-    With `now_ms`, it must also be valid then (CertificateExpired otherwise). A node that
-    failed this would be refused by every peer, or have its messages attributed to
-    another key, so the runtime calls it before starting."""
+    With `now_ms`, it must also be valid then (CertificateExpired otherwise); a validator
+    key file that is not a 32-byte hex seed is MalformedInput. A node that failed this
+    would be refused by every peer, or have its messages attributed to another key, so the
+    runtime calls it before starting."""
     cert_file = config.path(config.tls_cert_file)
     with open(config.path(config.ca_cert_file), "rb") as f:
         verifier = CertificateVerifier(f.read())
