@@ -46,8 +46,11 @@ from node import signing
 # Votes and proposals more than this many rounds ahead of ours are not stored (each one
 # would open a new vote set), only noted for the round-skip rule.
 ROUNDS_AHEAD_MAX = 32
-# Messages for the next height, held until the runtime advances to it.
+# Messages for the next height, held until the runtime advances to it. They cannot be
+# verified yet (the next validator set is not known), so proposals, which carry whole
+# blocks, are held only from the expected proposer, one per round, a few in all.
 FUTURE_MESSAGES_MAX = 1024
+FUTURE_PROPOSALS_MAX = 4
 # Conflicting votes for blocks not yet held, kept per height until the block comes.
 PENDING_CONFLICTS_MAX = 64
 # A pass over the rules changes round, step or decision; more passes than this per input is a bug.
@@ -580,10 +583,21 @@ class ConsensusCore:
         """A message for a height other than the one being decided."""
         h = self._h
         if message.height == h.height + 1:
-            if len(self._future) < FUTURE_MESSAGES_MAX:
-                kind = "vote" if isinstance(message, Vote) else "proposal"
-                self._future.setdefault((kind, message.signature), (message, sender))
-            self._count("buffered_next_height")
+            if isinstance(message, Vote):
+                key: tuple[Any, ...] = ("vote", message.signature)
+                room = len(self._future) < FUTURE_MESSAGES_MAX
+            else:
+                key = ("proposal", message.round)
+                room = (
+                    message.proposer_index == h.validators.proposer(message.height, message.round)
+                    and message.round <= ROUNDS_AHEAD_MAX
+                    and sum(k[0] == "proposal" for k in self._future) < FUTURE_PROPOSALS_MAX
+                )
+            if room and key not in self._future:
+                self._future[key] = (message, sender)
+                self._count("buffered_next_height")
+            else:
+                self._count("dropped_next_height")
         elif message.height > h.height + 1:
             # Only a hint; but do not let a forged message start block sync.
             if isinstance(message, Vote) and message.validator_index < len(h.validators) and self._verify_vote(message):
