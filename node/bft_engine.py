@@ -221,12 +221,12 @@ class BftEngine:
 
     def _commit_decision(self, decision) -> None:
         rt = self.rt
-        crash.point("after_decision")
         if decision.height != rt.chain.head.height + 1:
             return  # block sync got there first
         prepared = rt.chain.validate_block(decision.block, rt.mempool.verify_for_block)
+        crash.point("after_decision", txs=len(prepared.txs))
         rt.chain.commit(prepared, decision.certificate.encode())
-        crash.point("after_block_write")
+        crash.point("after_block_write", txs=len(prepared.txs))
         rt.on_committed(prepared)
         self._decided_at_ms = rt.now_ms()
 

@@ -12,7 +12,7 @@ import time
 
 import grpc
 
-from node import codec, signing
+from node import codec, crash, signing
 from node.errors import BadSignature, NotFound, TamgaError
 from proto import tamga_pb2 as pb
 from proto import tamga_pb2_grpc as pbg
@@ -75,7 +75,9 @@ class LedgerServicer(pbg.LedgerServicer):
             await self.rt.hub.wait_tx(request.tx_id, timeout_s, loc)
         except asyncio.TimeoutError:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, f"NOT_COMMITTED: transaction {request.tx_id.hex()} was not committed within {timeout_s:.1f} s")
-        return self._tx_response(request.tx_id)
+        response = self._tx_response(request.tx_id)
+        crash.point("before_ack")
+        return response
 
     async def Status(self, request, context):
         return self.rt.node_status()

@@ -93,10 +93,10 @@ class NodeRuntime:
         """Called by the engine after the block's batch is durable (crash point 2 passed)."""
         self.mempool.remove_committed(prepared.txs)
         self.hub.committed(prepared.height, [tx.tx_id for tx in prepared.txs])
-        crash.point("after_apply")
+        crash.point("after_apply", txs=len(prepared.txs))
         for listener in self.commit_listeners:
             listener(prepared)
-        crash.point("after_projection")
+        crash.point("after_projection", txs=len(prepared.txs))
         log.info(
             "committed",
             extra=fields(height=prepared.height, txs=len(prepared.txs), hash=prepared.block_hash.hex()[:16], state_root=prepared.execution.state_root.hex()[:16]),

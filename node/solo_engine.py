@@ -42,9 +42,9 @@ class SoloEngine:
             # Let a burst of submissions gather into one block.
             await asyncio.sleep(interval_s)
             while len(self.rt.mempool):
-                crash.point("after_decision")
+                crash.point("after_decision", txs=len(self.rt.mempool))
                 prepared = self.sealer.seal()
-                crash.point("after_block_write")
+                crash.point("after_block_write", txs=len(self.rt.mempool) + (len(prepared.txs) if prepared else 0))
                 if prepared is None:
                     break
                 self.rt.on_committed(prepared)
