@@ -59,6 +59,10 @@ def test_world_is_what_the_mutators_start_from(world: T.World):
     assert T.check_commit(world, world.commit) == "valid"
     assert T.check_codec(world, codec.encode({"a": [1, b"x", None]})) == "decoded"
     assert T.check_proto(world, world.next_block).startswith("decoded-")
+    assert T.check_peer(world, world.peer_vote) == "vote"
+    assert T.check_peer(world, world.peer_proposal) == "proposal/valid"
+    assert T.check_peer(world, world.peer_status) == "status"
+    assert T.check_peer(world, world.peer_txs) == "txs"
 
 
 # --- hypothesis: arbitrary bytes ----------------------------------------------------------
@@ -92,6 +96,12 @@ def test_arbitrary_bytes_as_commit_certificate(world: T.World, data: bytes):
     T.check_commit(world, data)
 
 
+@settings(FUZZ, max_examples=800)
+@given(data=st.binary(max_size=1024))
+def test_arbitrary_bytes_as_peer_message(world: T.World, data: bytes):
+    T.check_peer(world, data)
+
+
 # --- hypothesis: structured mutations of valid inputs -------------------------------------
 @settings(FUZZ, max_examples=1500)
 @given(data=st.data())
@@ -122,6 +132,14 @@ def test_mutated_commit_certificates(world: T.World, data):
     T.check_commit(world, T.mutate_commit(world, T.DrawChoices(data)))
 
 
+@settings(FUZZ, max_examples=800)
+@given(data=st.data())
+def test_mutated_peer_messages(world: T.World, data):
+    """Votes, proposals, statuses and tx batches with out-of-range fields (negative vote
+    types, pol_round, huge indexes), damaged hashes and signatures, hostile envelopes."""
+    T.check_peer(world, T.mutate_peer_message(world, T.DrawChoices(data)))
+
+
 def test_seeded_random_mutations_of_every_target(world: T.World):
     """A fixed sweep over every mutator (reproducible from its seeds) on top of the
     hypothesis runs, so each run covers every kind of mutation."""
@@ -135,6 +153,7 @@ def test_seeded_random_mutations_of_every_target(world: T.World):
         outcomes.setdefault(name, set()).add(outcome)
     # the sweep reaches both sides of the targets, so the property was not vacuous
     assert "INVALID_BLOCK" in outcomes["block"]
+    assert {"MALFORMED", "vote", "status"} <= outcomes["peer"]
     assert {"valid", "INVALID_BLOCK"} <= outcomes["commit"]
     assert {"decoded", "MALFORMED"} <= outcomes["codec"]
     assert {"BAD_SIGNATURE/BAD_SIGNATURE", "UNTRUSTED_CERTIFICATE/UNTRUSTED_CERTIFICATE", "WRONG_CHAIN/WRONG_CHAIN", "TOO_LARGE/TOO_LARGE", "MALFORMED/MALFORMED"} <= outcomes["envelope"]
@@ -255,7 +274,7 @@ def test_atheris_harness_bounded_run(tmp_path):
 
     corpus = tmp_path / "corpus"
     subprocess.run([sys.executable, HARNESS, "--write-seeds", str(corpus)], check=True, cwd=ROOT, timeout=ATHERIS_TIMEOUT_S)
-    assert len(os.listdir(corpus)) == 5
+    assert len(os.listdir(corpus)) == 6
     proc = subprocess.run(
         [sys.executable, HARNESS, f"-atheris_runs={ATHERIS_RUNS}", f"-artifact_prefix={tmp_path}/", "-max_len=4096", str(corpus)],
         cwd=ROOT,

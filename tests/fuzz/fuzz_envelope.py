@@ -36,7 +36,7 @@ if ROOT not in sys.path:
 
 import atheris  # noqa: E402
 
-with atheris.instrument_imports(include=["node", "tests.fuzz.targets"]):
+with atheris.instrument_imports(include=["node", "consensus", "tests.fuzz.targets"]):
     from tests.fuzz import targets as T  # noqa: E402
 
 # cryptography warns about certificates with a non-positive serial; the fuzzer makes many.
@@ -52,6 +52,8 @@ MODES = (
     ("block", True),
     ("commit", False),
     ("commit", True),
+    ("peer", False),
+    ("peer", True),
 )
 
 WORLD: T.World | None = None
@@ -80,7 +82,7 @@ def test_one_input(data: bytes) -> None:
 
 def write_seeds(directory: str) -> None:
     os.makedirs(directory, exist_ok=True)
-    samples = {"envelope": WORLD.envelopes[1], "codec": T.codec.encode({"key": "k", "value": b"v", "n": [1, 2]}), "proto": WORLD.next_block, "block": WORLD.next_block, "commit": WORLD.commit}
+    samples = {"envelope": WORLD.envelopes[1], "codec": T.codec.encode({"key": "k", "value": b"v", "n": [1, 2]}), "proto": WORLD.next_block, "block": WORLD.next_block, "commit": WORLD.commit, "peer": WORLD.peer_proposal}
     for mode, (target, structured) in enumerate(MODES):
         if not structured:
             with open(os.path.join(directory, f"seed-{mode}-{target}"), "wb") as f:

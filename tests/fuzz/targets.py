@@ -17,6 +17,10 @@ Targets
             last commit), with the mempool's verify_for_block as the node passes it.
 - commit:   node.commit.decode_commit + verify_commit (+ bft_time, as the chain does after
             it) against a four-validator set.
+- peer:     what node/bft_engine.py does with a PeerMessage: FromString (gRPC's
+            deserializer; a DecodeError ends the peer's stream), then each gossiped
+            envelope into the mempool, or consensus.messages.from_peer_message and the
+            sign bytes of a vote or proposal, and a proposal's block through validate_block.
 
 Structured mutators turn a stream of choices (hypothesis draws, atheris's
 FuzzedDataProvider or a seeded random.Random) into hostile variants of valid inputs: what a
@@ -35,6 +39,7 @@ from typing import Any, Callable, Protocol
 import msgpack
 from google.protobuf.message import DecodeError
 
+from consensus.messages import Proposal, Vote, from_peer_message
 from node import codec, merkle, signing
 from node.commit import bft_time, decode_commit, verify_commit
 from node.envelope import build_body, sign_body
@@ -239,6 +244,15 @@ class World:
             commit.signatures.add(validator_index=i, timestamp_ms=ts, signature=self.signers[i].sign("vote", CHAIN_ID, msg))
         self.commit = commit.SerializeToString()
         self.commit_base = commit
+        # peer messages: a vote, a proposal of block 3, a status and a gossiped tx batch
+        vote = pb.Vote(type=pb.PREVOTE, height=3, round=0, block_hash=self.chain.hash(pb.Block.FromString(self.next_block).header), timestamp_ms=1, validator_index=0)
+        vote.signature = self.node.validator.sign("vote", CHAIN_ID, signing.vote_sign_bytes(vote.type, vote.height, vote.round, vote.block_hash, vote.timestamp_ms))
+        self.peer_vote = pb.PeerMessage(vote=vote).SerializeToString()
+        proposal = pb.Proposal(height=3, round=0, pol_round=-1, block=self.next_block, proposer_index=0)
+        proposal.signature = self.node.validator.sign("proposal", CHAIN_ID, signing.proposal_sign_bytes(3, 0, -1, vote.block_hash))
+        self.peer_proposal = pb.PeerMessage(proposal=proposal).SerializeToString()
+        self.peer_status = pb.PeerMessage(status=pb.PeerStatus(height=2, round=0, head_hash=self.chain.head.block_hash)).SerializeToString()
+        self.peer_txs = pb.PeerMessage(txs=pb.TxBatch(envelopes=self.envelopes)).SerializeToString()
         self._store_digest = self._digest()
 
     # --- what must not change --------------------------------------------------------
@@ -337,12 +351,34 @@ def check_commit(w: World, data: bytes) -> str:
     return "valid"
 
 
+def check_peer(w: World, data: bytes) -> str:
+    try:
+        msg = pb.PeerMessage.FromString(data)
+    except DecodeError:
+        return "DECODE_ERROR"
+    if msg.WhichOneof("msg") == "txs":
+        for env in msg.txs.envelopes:
+            check_envelope(w, env)
+        return "txs"
+    try:
+        m = from_peer_message(msg)
+    except TamgaError as err:
+        return err.code
+    if isinstance(m, Vote):
+        signing.verify(w.node.validator.public_key, m.signature, "vote", CHAIN_ID, m.sign_bytes())
+    elif isinstance(m, Proposal):
+        signing.verify(w.node.validator.public_key, m.signature, "proposal", CHAIN_ID, m.sign_bytes(w.chain.hash(m.block)))
+        return "proposal/" + check_block(w, m.block)
+    return "none" if m is None else type(m).__name__.lower()
+
+
 TARGETS: dict[str, Callable[[World, bytes], str]] = {
     "envelope": check_envelope,
     "codec": check_codec,
     "proto": check_proto,
     "block": check_block,
     "commit": check_commit,
+    "peer": check_peer,
 }
 
 
@@ -492,9 +528,46 @@ def mutate_commit(w: World, ch: Choices) -> bytes:
     return mutate_commit_bytes(w.commit_base, ch, w)
 
 
+def mutate_peer_message(w: World, ch: Choices) -> bytes:
+    """A valid vote, proposal, status or tx batch, then one field or its bytes changed."""
+    base = pick(ch, (w.peer_vote, w.peer_proposal, w.peer_status, w.peer_txs))
+    msg = pb.PeerMessage.FromString(base)
+    op = ch.int(0, 4)
+    if op == 0:
+        return mutate_bytes(base, ch)
+    kind = msg.WhichOneof("msg")
+    inner = getattr(msg, kind)
+    if kind == "txs":
+        if op == 1:
+            inner.envelopes.append(mutate_envelope(w, ch))
+        else:
+            inner.envelopes.extend([pick(ch, w.envelopes)] * ch.int(0, 50))
+        return msg.SerializeToString()
+    ints = {
+        "vote": ("type", "height", "round", "timestamp_ms", "validator_index"),
+        "proposal": ("height", "round", "pol_round", "proposer_index"),
+        "status": ("height", "round"),
+    }[kind]
+    if op in (1, 2):
+        name = pick(ch, ints)
+        field = inner.DESCRIPTOR.fields_by_name[name]
+        edges = {
+            field.TYPE_ENUM: (-(2**31), -1, 0, 3, 2**31 - 1),
+            field.TYPE_INT32: (-(2**31), -2, -1, 0, 2**31 - 1),
+            field.TYPE_INT64: (-(2**63), -1, 0, 2**63 - 1),
+            field.TYPE_UINT32: (0, 1, 2**32 - 1),
+        }.get(field.type, (0, 1, 2**64 - 1))
+        setattr(inner, name, pick(ch, edges))
+    else:
+        name = pick(ch, [f.name for f in inner.DESCRIPTOR.fields if f.type == f.TYPE_BYTES])
+        setattr(inner, name, pick(ch, (b"", bytes(32), bytes(64), ch.bytes(80), mutate_bytes(getattr(inner, name) or b"x", ch))))
+    return msg.SerializeToString()
+
+
 MUTATORS: dict[str, Callable[[World, Choices], bytes]] = {
     "envelope": mutate_envelope,
     "codec": lambda w, ch: payload_bytes(ch),
     "block": mutate_block,
     "commit": mutate_commit,
+    "peer": mutate_peer_message,
 }
