@@ -30,7 +30,16 @@ def verify(data_dir: str, as_json: bool) -> None:
     if path is None:
         click.echo(f"error: {data_dir} holds no Tamga store (no LevelDB CURRENT file)", err=True)
         sys.exit(2)
-    kv = LevelDBStore(path, create=False)
+    from node.errors import TamgaError
+
+    try:
+        kv = LevelDBStore(path, create=False)
+    except TamgaError as err:
+        if as_json:
+            emit_json({"ok": False, "first_bad_height": None, "findings": [{"height": None, "what": err.message}]})
+        else:
+            click.echo(f"FAILED: {err.message}")
+        sys.exit(1)
     try:
         with progress("verifying blocks", not as_json) as update:
             report = verify_store(kv, update)

@@ -38,6 +38,24 @@ def run(config_file: str, skip_store_check: bool) -> None:
     asyncio.run(runtime.run_forever())
 
 
+@node.command("resync")
+@click.option("--config", "config_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def resync(config_file: str, as_json: bool) -> None:
+    """Restore a node whose store is damaged: the store is moved aside (kept as evidence), and
+    on its next start the node fetches every block from its peers, checking each commit
+    certificate and re-executing each block. Run it with the node stopped."""
+    from node.config import NodeConfig
+    from node.resync import resync as do_resync
+
+    result = do_resync(NodeConfig.load(config_file))
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"damaged store moved to {result['damaged_store_moved_to']}; kept {result['private_records_kept']} validator-private records")
+        click.echo("start the node again: it re-syncs from its peers")
+
+
 @node.command("status")
 @click.option("--ledger", default="127.0.0.1:7101", show_default=True, help="the node's Ledger gRPC address")
 @click.option("--json", "as_json", is_flag=True)

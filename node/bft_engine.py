@@ -29,7 +29,7 @@ from consensus.timeouts import TimeoutConfig
 from consensus.validators import ValidatorSet
 from google.protobuf.message import DecodeError
 from node import crash, schema
-from node.errors import InvalidBlock, TamgaError
+from node.errors import InvalidBlock, StoreCorrupted, TamgaError
 from node.logs import fields
 from node.peers import PeerTransport
 from proto import tamga_pb2 as pb
@@ -161,11 +161,20 @@ class BftEngine:
             except asyncio.TimeoutError:
                 pass
             self._wake.clear()
-            self.core.tick(self.rt.now_ms())
-            self._apply_ready()
-            self._maybe_advance()
+            try:
+                self.core.tick(self.rt.now_ms())
+                self._apply_ready()
+                self._maybe_advance()
+            except StoreCorrupted as err:
+                self.rt.fatal(err)
 
     def _on_peer_message(self, peer: str, msg: pb.PeerMessage) -> None:
+        try:
+            self._handle_peer_message(peer, msg)
+        except StoreCorrupted as err:
+            self.rt.fatal(err)
+
+    def _handle_peer_message(self, peer: str, msg: pb.PeerMessage) -> None:
         if msg.WhichOneof("msg") == "txs":
             for env in msg.txs.envelopes:
                 try:
@@ -310,6 +319,8 @@ class BftEngine:
                     self.core.advance_height(rt.chain.head.height + 1, self.validators, rt.chain.head.time_ms, last_commit)
                     self._decided_at_ms = None
                     self._apply_ready()
+        except StoreCorrupted as err:
+            self.rt.fatal(err)
         except (TamgaError, DecodeError, OSError) as err:
             log.warning("block sync failed", extra=fields(peer=peer, error=str(err)))
         except Exception as err:  # grpc errors: the peer went away; try again on the next hint

@@ -205,6 +205,8 @@ class Chain:
                 outcome = self.executor.deliver_tx(ctx, tx, tx_state)
             except Refusal as refusal:
                 receipt.status, receipt.code, receipt.message, receipt.article = "refused", refusal.code, refusal.message, refusal.article
+            except StoreCorrupted:
+                raise  # this node's own store is damaged: never turn that into a tx's outcome
             except TamgaError as err:
                 receipt.status, receipt.code, receipt.message = "refused", err.code, err.message
             else:

@@ -10,7 +10,13 @@ import bisect
 import os
 from typing import Iterator, Mapping
 
+from node.errors import StoreCorrupted, TamgaError
 from node.interfaces import KeyValueStore
+
+
+class StoreLocked(TamgaError):
+    code = "STORE_LOCKED"
+    http_status = 503
 
 
 class LevelDBStore(KeyValueStore):
@@ -25,12 +31,29 @@ class LevelDBStore(KeyValueStore):
         # A bloom filter saves a disk read for most absent keys (tree nodes, tx index) and the
         # block cache keeps the upper state-tree levels hot; paranoid checks make LevelDB
         # itself report corruption it can see.
-        self._db = plyvel.DB(self.path, create_if_missing=create, paranoid_checks=True, bloom_filter_bits=10, lru_cache_size=64 << 20)
+        try:
+            self._db = plyvel.DB(self.path, create_if_missing=create, paranoid_checks=True, bloom_filter_bits=10, lru_cache_size=64 << 20)
+        except plyvel.CorruptionError as exc:
+            raise StoreCorrupted(f"LevelDB at {self.path} reports corruption ({exc}); restore the node with `tamga node resync`") from None
+        except plyvel.Error as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLocked(f"LevelDB at {self.path} is in use by another process (is the node still running?)") from None
+            raise StoreCorrupted(f"LevelDB at {self.path} cannot be opened ({exc})") from None
+        self._errors = (plyvel.CorruptionError, plyvel.IOError)
 
     def get(self, key: bytes) -> bytes | None:
-        return self._db.get(key)
+        try:
+            return self._db.get(key)
+        except self._errors as exc:
+            raise StoreCorrupted(f"LevelDB at {self.path} failed a read ({exc}); restore the node with `tamga node resync`") from None
 
     def iterate(self, prefix: bytes = b"", *, start: bytes | None = None, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
+        try:
+            yield from self._iterate(prefix, start, reverse)
+        except self._errors as exc:
+            raise StoreCorrupted(f"LevelDB at {self.path} failed a read ({exc}); restore the node with `tamga node resync`") from None
+
+    def _iterate(self, prefix: bytes, start: bytes | None, reverse: bool) -> Iterator[tuple[bytes, bytes]]:
         if start is None:
             yield from self._db.iterator(prefix=prefix, reverse=reverse) if prefix else self._db.iterator(reverse=reverse)
             return

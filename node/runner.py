@@ -102,6 +102,13 @@ class NodeRuntime:
             extra=fields(height=prepared.height, txs=len(prepared.txs), hash=prepared.block_hash.hex()[:16], state_root=prepared.execution.state_root.hex()[:16]),
         )
 
+    def fatal(self, err: Exception) -> None:
+        """The node's own store is damaged (StoreCorrupted): stop at once, before signing
+        anything built on it. Exit code 3; the message says how to restore the node."""
+        log.critical("refusing to take part: %s", getattr(err, "message", str(err)), extra=fields(node=self.config.name))
+        logging.shutdown()
+        os._exit(3)
+
     def node_status(self) -> pb.NodeStatus:
         head = self.chain.head
         eng = self.engine.status()

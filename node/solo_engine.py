@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 from node import crash
+from node.errors import StoreCorrupted
 from node.solo import SoloSealer
 
 log = logging.getLogger("tamga.solo")
@@ -41,11 +42,16 @@ class SoloEngine:
             self._wake.clear()
             # Let a burst of submissions gather into one block.
             await asyncio.sleep(interval_s)
-            while len(self.rt.mempool):
-                crash.point("after_decision", txs=len(self.rt.mempool))
-                prepared = self.sealer.seal()
-                crash.point("after_block_write", txs=len(self.rt.mempool) + (len(prepared.txs) if prepared else 0))
-                if prepared is None:
-                    break
-                self.rt.on_committed(prepared)
-                await asyncio.sleep(0)
+            try:
+                self._seal_pending()
+            except StoreCorrupted as err:
+                self.rt.fatal(err)
+
+    def _seal_pending(self) -> None:
+        while len(self.rt.mempool):
+            crash.point("after_decision", txs=len(self.rt.mempool))
+            prepared = self.sealer.seal()
+            if prepared is None:
+                break
+            crash.point("after_block_write", txs=len(prepared.txs))
+            self.rt.on_committed(prepared)

@@ -126,7 +126,10 @@ def verify_store(kv: KeyValueStore, progress: Callable[[int, int], None] | None 
     # The head pointer belongs to the head: to the replayed one on a sound chain, and to the
     # claimed one when the replay stopped early (then its mismatch is only a consequence).
     created_at[schema.META_HEAD] = replayed_to if bad_height is None else max(head_height, bad_height)
-    findings.extend(_compare(kv, replay.kv, created_at, bad_height, replayed_to))
+    try:
+        findings.extend(_compare(kv, replay.kv, created_at, bad_height, replayed_to))
+    except TamgaError as err:  # LevelDB itself reports damage while reading
+        findings.append(Finding(bad_height or replayed_to, f"the store cannot be read through: {err.message}"))
     return done(replayed_to, txs, head_height)
 
 

@@ -116,3 +116,19 @@ def test_cli_verify_exit_codes_and_json(tmp_path, test_pki):
     bad = runner.invoke(cli, ["chain", "verify", "--data-dir", str(tmp_path / "db")])
     assert bad.exit_code == 1
     assert "height 2" in bad.output
+
+
+def test_startup_check_passes_a_sound_store_and_names_damaged_blocks(kv, test_pki):
+    from node.errors import StoreCorrupted
+    from node.startup_check import check_store
+
+    node = build_chain(kv, test_pki)
+    check_store(node.chain, deep=True)
+    for key in (schema.receipts(2), schema.commit(3), schema.height_of_hash(node.chain.hash(node.chain.block(4)[0].header))):
+        saved = kv.get(key)
+        kv.write({key: saved[:-1] + bytes([saved[-1] ^ 1])})
+        with pytest.raises(StoreCorrupted, match="resync") as info:
+            check_store(node.chain)
+        assert info.value.details["height"] in (2, 3, 4)
+        kv.write({key: saved})
+    check_store(node.chain)

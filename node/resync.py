@@ -1,0 +1,52 @@
+"""Restoring a node whose store is damaged: set the store aside and start empty, keeping
+what must survive, so the node re-syncs every block from its peers on its next start.
+
+Kept: the validator-private records (the persisted sign state, so the node still never
+signs against a vote it sent before; equivocation evidence) and, in the cadastre database,
+the local tables (the book of information requests, webhook registrations and the outbox
+cursor). Dropped: every replicated record, and the cadastre's projection tables, which are
+rebuilt as the blocks arrive. The damaged store is moved, never deleted: it is evidence.
+May import: node.*, cadastre.projection.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+
+from node import schema
+from node.config import NodeConfig
+from node.kv import LevelDBStore
+
+
+def resync(config: NodeConfig, now: datetime.datetime | None = None) -> dict:
+    data_dir = config.path(config.data_dir)
+    db_path = os.path.join(data_dir, "db")
+    stamp = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    kept: dict[bytes, bytes] = {}
+    moved_to = None
+    if os.path.exists(db_path):
+        old = LevelDBStore(db_path, create=False)
+        try:
+            kept = dict(old.iterate(schema.PRIVATE_PREFIX))
+        finally:
+            old.close()
+        moved_to = os.path.join(data_dir, f"db.damaged-{stamp}")
+        shutil.move(db_path, moved_to)
+    fresh = LevelDBStore(db_path)
+    try:
+        if kept:
+            fresh.write(kept, sync=True)
+    finally:
+        fresh.close()
+    cadastre_path = os.path.join(data_dir, "cadastre.sqlite")
+    if os.path.exists(cadastre_path):
+        from cadastre.projection import Projection
+
+        projection = Projection(cadastre_path)
+        try:
+            projection.drop()
+        finally:
+            projection.close()
+    return {"damaged_store_moved_to": moved_to, "private_records_kept": len(kept), "cadastre_projection_dropped": os.path.exists(cadastre_path)}
