@@ -20,8 +20,14 @@ Gossip (Tendermint's liveness needs every message eventually delivered): every
 gossip_interval_ms the core re-broadcasts a Status, its own votes of the current round and
 the round's proposal (with its proof-of-lock prevotes) to peers that have not voted for
 it; a peer heard from at the height just decided gets that height's proposal and
-precommits, so it can decide too. Peers two or more heights ahead are reported in
-Ready.peers_ahead for block sync.
+precommits, so it can decide too; a peer whose Status shows it in the same earlier round
+of this height at two gossips running is sent every vote held for that round. Peers that
+have committed a height this node has not are reported in Ready.peers_ahead (for block
+sync when the gap is more than one block).
+
+Equivocation: a validator's first vote in a (round, type) is the one counted overall; a
+validly signed conflicting one is output as Evidence and counts only towards its own
+block's tally (vote_set.py explains why Algorithm 1 needs that for liveness).
 
 May import: node.errors, node.signing, and consensus modules.
 """

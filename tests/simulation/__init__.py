@@ -13,8 +13,10 @@ Replay one seed:  python -m tests.simulation.run --seed N [--bug quorum|lock] [-
 
 Modules: app (a trivial block builder), network (virtual time, faults), node (what the
 runtime does with Ready: persist, send, commit, advance; crash/restart; block sync),
-checker (the properties), scenario (faults drawn from the seed), simulation (the run),
-bugs (planted bugs for the negative control), run (command line).
+checker (the properties), scenario (faults drawn from the seed, two families), simulation
+(the run), bugs (planted bugs for the negative controls), run (command line), scripted (a
+hand-driven cluster for the scripted scenarios of tests/test_consensus_core.py).
+regression_seeds.txt lists seeds that once failed; the suite always runs them.
 
 May import anything: this is test code (random.Random(seed) is the only randomness).
 """
