@@ -54,7 +54,7 @@ class ChainBlockSource:
         rt = self.e.rt
         params = rt.genesis.consensus
         assert height == rt.chain.head.height + 1, "asked to propose on a head we do not have"
-        txs = rt.mempool.reap(int(params["block_txs_max"]), int(params["block_bytes_max"]))
+        txs = rt.mempool.reap(int(params["block_txs_max"]), rt.chain.tx_bytes_budget())
         prepared = rt.chain.build_block(txs, rt.signer.public_key, last_commit.encode() if last_commit else b"")
         return prepared.block_bytes
 
@@ -106,7 +106,7 @@ class BftEngine:
             if idx is not None:
                 self.peer_index[p.name] = idx
         self.peer_name = {i: n for n, i in self.peer_index.items()}
-        self.transport = PeerTransport(runtime.config, runtime.certificates, self._on_peer_message, self._sync_source, self._status, is_revoked=chain.is_revoked)
+        self.transport = PeerTransport(runtime.config, runtime.certificates, self._on_peer_message, self._sync_source, self._status, is_revoked=chain.is_revoked, now_ms=runtime.now_ms)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._gossip_batch: list[bytes] = []

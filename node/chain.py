@@ -31,6 +31,8 @@ from node.state_tree import EMPTY_ROOT, StateTree
 from proto import tamga_pb2 as pb
 
 ZERO_HASH = bytes(32)
+# Header, last commit (a few hundred bytes per validator) and protobuf framing of the txs.
+BLOCK_OVERHEAD_BYTES_MAX = 256 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,6 +185,11 @@ class Chain:
         assert last_commit is not None
         return bft_time(last_commit, self.validators)
 
+    def tx_bytes_budget(self) -> int:
+        """How many bytes of envelopes a proposer may put in a block: the block limit less
+        room for the header and the last commit, so its own block is never too large."""
+        return int(self.genesis.consensus["block_bytes_max"]) - BLOCK_OVERHEAD_BYTES_MAX
+
     def _context(self, height: int, time_ms: int, proposer: bytes) -> BlockContext:
         return BlockContext(self.chain_id, height, time_ms, proposer)
 
@@ -280,6 +287,8 @@ class Chain:
             raise InvalidBlock("block names another validator set")
         if header.proposer not in {v.public_key for v in self.validators}:
             raise InvalidBlock("block proposer is not a validator")
+        if len(block_bytes) > int(self.genesis.consensus["block_bytes_max"]):
+            raise InvalidBlock(f"block is {len(block_bytes)} bytes; the limit is {self.genesis.consensus['block_bytes_max']}")
         if len(block.txs) > int(self.genesis.consensus["block_txs_max"]):
             raise InvalidBlock(f"block has {len(block.txs)} txs; the limit is {self.genesis.consensus['block_txs_max']}")
         if header.tx_root != merkle.root(list(block.txs), self.hash):

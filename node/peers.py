@@ -229,23 +229,36 @@ class PeerTransport:
         state = self.peers[peer]
         backoff = RECONNECT_MS_MIN
         while True:
+            live = True
+            call = None
             try:
                 stub = pbg.PeerStub(self.channel(peer))
 
                 async def outgoing() -> AsyncIterator[pb.PeerMessage]:
-                    while True:
+                    # Stops as soon as its call is over: a generator left running after a
+                    # failed stream would take (and lose) messages meant for the next one.
+                    while live:
                         msg = await state.queue.get()
+                        if not live:
+                            return
                         state.connected = True
                         state.sent += 1
                         yield msg
 
-                await stub.Stream(outgoing())
+                call = stub.Stream(outgoing())
+                await call
             except asyncio.CancelledError:
                 raise
             except grpc.aio.AioRpcError as err:
                 state.errors += 1
                 if state.connected:
                     log.info("peer %s stream ended: %s", peer, err.code().name)
+            finally:
+                live = False
+                if call is not None:
+                    call.cancel()
+            if state.connected:
+                backoff = RECONNECT_MS_MIN  # it worked for a while: reconnect quickly
             state.connected = False
             await asyncio.sleep(backoff / 1000)
             backoff = min(backoff * 2, RECONNECT_MS_MAX)

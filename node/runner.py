@@ -79,7 +79,7 @@ class NodeRuntime:
 
         # Refuse to start with a TLS certificate that names another key than the one this
         # node votes with: peers would attribute its messages to someone else.
-        check_own_identity(self.config)
+        check_own_identity(self.config, self.now_ms())
 
         return BftEngine(self)
 

@@ -28,7 +28,7 @@ class SoloSealer:
     def seal(self, *, allow_empty: bool = False) -> PreparedBlock | None:
         """Seal one block of pending txs; None when there is nothing to seal."""
         params = self.chain.genesis.consensus
-        txs = self.mempool.reap(int(params["block_txs_max"]), int(params["block_bytes_max"]))
+        txs = self.mempool.reap(int(params["block_txs_max"]), self.chain.tx_bytes_budget())
         if not txs and not allow_empty:
             return None
         head = self.chain.head
