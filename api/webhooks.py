@@ -53,6 +53,7 @@ class WebhookSender:
         self.on_result = on_result
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._stopping = False
         self._client = httpx.AsyncClient(timeout=SEND_TIMEOUT_S, transport=transport, follow_redirects=False)
 
     def wake(self, height: int = 0, queued: int = 1) -> None:
@@ -63,22 +64,25 @@ class WebhookSender:
         self._task = asyncio.create_task(self._run(), name="webhooks")
 
     async def stop(self) -> None:
+        # A flag and a wake-up rather than Task.cancel alone: asyncio.wait_for in Python 3.11
+        # can swallow a cancellation that races with the event it waits on.
+        self._stopping = True
+        self._wake.set()
         if self._task:
-            self._task.cancel()
             try:
-                await self._task
-            except asyncio.CancelledError:
+                await asyncio.wait_for(self._task, SEND_TIMEOUT_S + 1)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
                 pass
         await self._client.aclose()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 sent = await self.send_due()
             except Exception:  # a broken receiver must never stop the worker
                 log.exception("webhook worker pass failed")
                 sent = 0
-            if sent:
+            if sent or self._stopping:
                 continue
             nxt = store.next_due_ms(self.db)
             wait_s = IDLE_WAKE_S if nxt is None else min(IDLE_WAKE_S, max(0.0, (nxt - self.now_ms()) / 1000))

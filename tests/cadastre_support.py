@@ -104,6 +104,16 @@ def write_node(base: str, test_pki: TestPKI, app_state: dict, *, validator: sign
     return NodeConfig.load(path)
 
 
+def node_clock():
+    """The node's clock: an hour after genesis (a Monday morning in Astana), running at the
+    pace of real time, so blocks fall in the same business day as genesis whatever today's
+    date (block 1 has genesis time; later blocks the validator's clock)."""
+    import time  # noqa: PLC0415
+
+    t0 = time.monotonic()
+    return lambda: GENESIS_TIME_MS + 3_600_000 + int((time.monotonic() - t0) * 1000)
+
+
 class Node:
     """A running node with its API app (lifespan started) and signed clients per party."""
 
@@ -117,7 +127,7 @@ class Node:
         self._clients: list[httpx.AsyncClient] = []
 
     def client(self, party: Party | None = None, **kw) -> httpx.AsyncClient:
-        auth = EdsAuth(party.signer, party.cert, self.chain_id) if party is not None else None
+        auth = EdsAuth(party.signer, party.cert, self.chain_id, now_ms=self.rt.now_ms) if party is not None else None
         c = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://node", auth=auth, timeout=30, **kw)
         self._clients.append(c)
         return c
@@ -140,7 +150,7 @@ class Node:
 @contextlib.asynccontextmanager
 async def running_node(base: str, test_pki: TestPKI, app_state: dict, *, validator: signing.Signer | None = None, projection_path: str | None = None):
     config = write_node(base, test_pki, app_state, validator=validator) if not os.path.exists(os.path.join(base, "config.json")) else NodeConfig.load(os.path.join(base, "config.json"))
-    rt = NodeRuntime(config)
+    rt = NodeRuntime(config, now_ms=node_clock())
     await rt.start()
     app = create_app(rt, projection_path=projection_path)
     node = Node(config, rt, app)
