@@ -24,8 +24,16 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    raise TypeError(f"not JSON-able: {type(value).__name__}")
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # json's own walk with a hook for bytes (tuples already serialise as lists): the same text
+    # as dumping jsonable(value), without building the copy.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default, allow_nan=False)
 
 
 def loads(text: str | bytes | None) -> Any:

@@ -180,13 +180,17 @@ def _fields(d: Any, spec: dict[str, Any], what: str) -> dict:
     return d
 
 
+def _no_float(text: str):
+    raise ValueError(f"numbers in an extract are integers, not {text}")
+
+
 def parse(data: bytes) -> dict:
     """The document in `data`, if `data` is exactly its canonical encoding."""
     if len(data) > EXTRACT_BYTES_MAX:
         _fail(f"the extract is larger than {EXTRACT_BYTES_MAX} bytes")
     try:
         text = data.decode("utf-8")
-        doc = json.loads(text)
+        doc = json.loads(text, parse_float=_no_float, parse_constant=_no_float)
     except (UnicodeDecodeError, ValueError) as exc:
         _fail(f"the extract is not UTF-8 JSON: {exc}")
     if not isinstance(doc, dict):

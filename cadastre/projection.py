@@ -238,6 +238,7 @@ class Projection:
         )
 
     def _project_object(self, state, cn: str, height: int) -> None:
+        state = source.CachedState(state)
         sheet = source.read_object(state, cn)
         if sheet is None:
             return  # named in an event but never registered (a refused filing, say)
@@ -263,9 +264,18 @@ class Projection:
             self.db.execute("INSERT OR REPLACE INTO p_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (cn, eid, section, type_, status, reg_h, end_h, canon.dumps(e)))
         self.db.execute("DELETE FROM p_holders WHERE cn = ?", (cn,))
         self.db.executemany("INSERT OR IGNORE INTO p_holders VALUES (?, ?)", [(pid, cn) for pid in f.holders])
-        self.db.execute("DELETE FROM p_address WHERE cn = ?", (cn,))
+        rid = self._object_rid(cn)
+        self.db.execute("DELETE FROM p_address WHERE rowid = ?", (rid,))
         if f.address:
-            self.db.execute("INSERT INTO p_address (cn, address) VALUES (?, ?)", (cn, f.address))
+            self.db.execute("INSERT INTO p_address (rowid, cn, address) VALUES (?, ?, ?)", (rid, cn, f.address))
+
+    def _object_rid(self, cn: str) -> int:
+        row = self.db.execute("SELECT rid FROM p_object_ids WHERE cn = ?", (cn,)).fetchone()
+        if row is not None:
+            return row[0]
+        rid = self.db.execute("SELECT COALESCE(MAX(rid), 0) + 1 FROM p_object_ids").fetchone()[0]
+        self.db.execute("INSERT INTO p_object_ids VALUES (?, ?)", (cn, rid))
+        return rid
 
     def _project_application(self, state, number: int, height: int) -> None:
         app = source.application(state, number)
@@ -332,8 +342,9 @@ class Projection:
     def dump(self) -> Iterable[tuple[str, tuple]]:
         """Every projection row, table by table, in primary-key order."""
         for t in schema.PROJECTION_TABLES:
-            order = "cn, address" if t == "p_address" else "1, 2" if t not in ("p_meta",) else "key"
-            for row in self.db.execute(f"SELECT * FROM {t} ORDER BY {order}"):
+            order = "rowid" if t == "p_address" else "1, 2" if t not in ("p_meta",) else "key"
+            cols = "rowid, *" if t == "p_address" else "*"
+            for row in self.db.execute(f"SELECT {cols} FROM {t} ORDER BY {order}"):
                 yield t, tuple(row)
 
 

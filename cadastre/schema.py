@@ -17,6 +17,8 @@ Projection tables (prefix p_), every row a function of the committed blocks alon
 - p_applications       the book of documents received (Art 13, 26): filing order, state,
                        deadline, decision with reasons and articles
 - p_application_objects  which applications concern which objects
+- p_object_ids         a small integer per object, in order of first appearance: the rowid
+                       of its row in p_address (FTS5 finds rows fast only by rowid)
 - p_address            full-text index over addresses (FTS5)
 
 Local tables (prefix l_), written by this node's API and never derivable from the chain:
@@ -69,12 +71,13 @@ CREATE INDEX IF NOT EXISTS p_applications_tx ON p_applications (tx_id);
 CREATE INDEX IF NOT EXISTS p_applications_status ON p_applications (status, number);
 CREATE TABLE IF NOT EXISTS p_application_objects (
     cn TEXT NOT NULL, number INTEGER NOT NULL, PRIMARY KEY (cn, number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS p_object_ids (cn TEXT PRIMARY KEY, rid INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS p_address USING fts5 (cn UNINDEXED, address, tokenize = 'unicode61');
 """
 
 PROJECTION_TABLES = (
     "p_meta", "p_blocks", "p_txs", "p_events", "p_objects", "p_object_versions", "p_entries",
-    "p_holders", "p_applications", "p_application_objects", "p_address",
+    "p_holders", "p_applications", "p_application_objects", "p_object_ids", "p_address",
 )
 
 LOCAL_DDL = """

@@ -68,6 +68,20 @@ class RecordingState:
         raise AssertionError("views never write")
 
 
+class CachedState:
+    """A read-only state that reads each key from the tree once (the sheet and the
+    certificate of encumbrances read the same records)."""
+
+    def __init__(self, state):
+        self._state = state
+        self._cache: dict[bytes, bytes | None] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        if key not in self._cache:
+            self._cache[key] = self._state.get(key)
+        return self._cache[key]
+
+
 class UnprovenRead(MalformedInput):
     code = "EXTRACT_INCOMPLETE"
 
