@@ -24,8 +24,8 @@ hold a quorum of the power that signed; the issuing node's signature; every proo
 header.state_root; and that running the same view on only the proven records reproduces
 "content" exactly. Any altered byte fails one of these.
 
-May import: node (commit, genesis, pki, signing, state_tree, errors), cadastre (canon,
-source), proto.
+May import: node (commit, genesis, hashing, pki, signing, state_tree, errors), cadastre
+(canon, source), proto.
 """
 
 from __future__ import annotations
@@ -34,9 +34,6 @@ import dataclasses
 import json
 from typing import Any, Callable
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
 from google.protobuf.message import DecodeError
 
 from cadastre import canon, source
@@ -45,7 +42,7 @@ from node.commit import decode_commit, quorum_power, verify_commit
 from node.errors import InvalidBlock, MalformedInput, NotFound, TamgaError
 from node.genesis import Validator, validator_set_hash
 from node.hashing import hasher
-from node.pki import CertificateVerifier
+from node.pki import CertificateVerifier, der_from_pem
 from node.state_tree import StateProof, verify_proof
 from proto import tamga_pb2 as pb
 
@@ -98,14 +95,11 @@ def encode(doc: dict) -> bytes:
     return canon.dumps(doc).encode() + b"\n"
 
 
-def certificate_key(pem: str) -> bytes | None:
-    """The validator key a node TLS certificate carries (None when it carries none)."""
-    from node.pki import OID_VALIDATOR_KEY  # noqa: PLC0415
-
+def certificate_key(certificates: CertificateVerifier, pem: str) -> bytes | None:
+    """The validator key a node TLS certificate issued by the CA carries, else None."""
     try:
-        cert = x509.load_pem_x509_certificate(pem.encode())
-        return cert.extensions.get_extension_for_oid(OID_VALIDATOR_KEY).value.value
-    except (ValueError, x509.ExtensionNotFound):
+        return certificates.credential(der_from_pem(pem.encode()), tls=True).public_key
+    except Exception:  # noqa: BLE001 - any certificate the CA did not issue is simply left out
         return None
 
 
@@ -127,7 +121,8 @@ def build(chain, *, cn: str, kind: str, height: int | None, signer: signing.Sign
     index = next((i for i, v in enumerate(chain.validators) if v.public_key == signer.public_key), None)
     assert index is not None, "only a validator's node issues extracts (its key signs them)"
     keys = {v.public_key for v in chain.validators}
-    certs = sorted({pem for pem in validator_certificates if certificate_key(pem) in keys})
+    ca = CertificateVerifier(chain.genesis.ca_certificate_pem.encode())
+    certs = sorted({pem for pem in validator_certificates if certificate_key(ca, pem) in keys})
     doc = {
         "type": EXTRACT_TYPE,
         "kind": kind,
@@ -252,12 +247,11 @@ def verify(data: bytes, ca_pem: bytes, *, view: Callable[[str, Any, str], Any] |
         if not isinstance(pem, str):
             _fail(f"validator_certificates[{i}] must be a PEM string")
         try:
-            der = x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization.Encoding.DER)
-            cred = certificates.credential(der, tls=True)
+            cred = certificates.credential(der_from_pem(pem.encode()), tls=True)
             cred.check_valid_at(header.time_ms)
-        except (ValueError, TypeError, UnsupportedAlgorithm, TamgaError) as exc:
-            # UnsupportedAlgorithm: node/pki.py lets it through for a certificate naming an
-            # unknown signature algorithm.
+        except Exception as exc:  # noqa: BLE001 - a verifier answers INVALID, never crashes
+            # Besides typed errors and ValueError, node/pki.py lets cryptography's
+            # UnsupportedAlgorithm through for a certificate naming an unknown algorithm.
             _fail(f"validator_certificates[{i}] is not a validator certificate of this CA valid at the block's time: {exc}")
         if not cred.has_role("validator"):
             _fail(f"validator_certificates[{i}] ({cred.name}) does not carry the validator role")

@@ -246,17 +246,17 @@ class Projection:
         sheet_text = canon.dumps(sheet)
         cert_text = canon.dumps(cert)
         f = facts.object_facts(canon.loads(sheet_text), canon.loads(cert_text))
-        self.db.execute(
-            "INSERT OR REPLACE INTO p_objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (cn, f.type, f.status, f.address, int(f.encumbered), height, sheet_text, cert_text),
-        )
         last = self.db.execute(
-            "SELECT sheet, encumbrances FROM p_object_versions WHERE cn = ? AND height < ? ORDER BY height DESC LIMIT 1", (cn, height)
+            "SELECT height, sheet, encumbrances FROM p_object_versions WHERE cn = ? AND height < ? ORDER BY height DESC LIMIT 1", (cn, height)
         ).fetchone()
-        if last is None or last != (sheet_text, cert_text):
-            self.db.execute("INSERT OR REPLACE INTO p_object_versions VALUES (?, ?, ?, ?)", (cn, height, sheet_text, cert_text))
-        else:
+        if last is not None and (last[1], last[2]) == (sheet_text, cert_text):
+            # Named in an event but unchanged: no new version (and none left by a forced re-apply).
             self.db.execute("DELETE FROM p_object_versions WHERE cn = ? AND height = ?", (cn, height))
+            version = last[0]
+        else:
+            self.db.execute("INSERT OR REPLACE INTO p_object_versions VALUES (?, ?, ?, ?)", (cn, height, sheet_text, cert_text))
+            version = height
+        self.db.execute("INSERT OR REPLACE INTO p_objects VALUES (?, ?, ?, ?, ?, ?)", (cn, f.type, f.status, f.address, int(f.encumbered), version))
         for e in f.entries:
             eid, section, type_, status, reg_h, end_h = facts.entry_row(e)
             if eid is None:

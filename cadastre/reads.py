@@ -25,7 +25,9 @@ def object_row(db: sqlite3.Connection, cn: str, height: int | None = None) -> tu
     """(sheet, certificate of encumbrances, height of that version) of `cn`, now or as of
     `height`; NotFound when the object did not exist then."""
     if height is None:
-        row = db.execute("SELECT sheet, encumbrances, height FROM p_objects WHERE cn = ?", (cn,)).fetchone()
+        row = db.execute(
+            "SELECT v.sheet, v.encumbrances, v.height FROM p_objects o JOIN p_object_versions v ON v.cn = o.cn AND v.height = o.height WHERE o.cn = ?", (cn,)
+        ).fetchone()
     else:
         row = db.execute(
             "SELECT sheet, encumbrances, height FROM p_object_versions WHERE cn = ? AND height <= ? ORDER BY height DESC LIMIT 1", (cn, height)
@@ -58,7 +60,9 @@ def holdings(db: sqlite3.Connection, person_id: str) -> list[dict]:
     """The objects in which `person_id` holds an active right, with that right and share."""
     out = []
     for cn, type_, address, sheet_text in db.execute(
-        "SELECT o.cn, o.type, o.address, o.sheet FROM p_holders h JOIN p_objects o ON o.cn = h.cn WHERE h.person_id = ? ORDER BY o.cn", (person_id,)
+        "SELECT o.cn, o.type, o.address, v.sheet FROM p_holders h JOIN p_objects o ON o.cn = h.cn"
+        " JOIN p_object_versions v ON v.cn = o.cn AND v.height = o.height WHERE h.person_id = ? ORDER BY o.cn",
+        (person_id,),
     ):
         sheet = canon.loads(sheet_text)
         rights = []

@@ -170,3 +170,45 @@ def test_cli_verify_exit_codes(reg, good, tmp_path):
     assert rendered.exit_code == 0
     page = out.read_text()
     assert CN in page and "Section 3. Encumbrances" in page and 'id="tamga-extract"' in page
+
+
+def test_a_consortium_commit_needs_a_certified_quorum(tmp_path, test_pki):
+    """Four validators, three of whom sign the commit (the quorum is three): the CA must
+    vouch for signers holding a quorum of power; the issuing node need not have signed."""
+    from contracts import RegistryExecutor
+    from node.chain import Chain
+    from node.envelope import EnvelopeVerifier, build_envelope
+    from node.genesis import Genesis, Validator
+    from proto import tamga_pb2 as pb
+    from tests.cadastre_support import register
+    from tests.ledger_support import CHAIN_ID, GENESIS_TIME_MS
+
+    people = People(test_pki)
+    vals = [signing.Signer(bytes([i + 1]) * 32) for i in range(4)]
+    genesis = Genesis(CHAIN_ID, GENESIS_TIME_MS, test_pki.ca.cert_pem.decode(), tuple(Validator(f"v{i}", s.public_key, 1, f"Operator {i}") for i, s in enumerate(vals)),
+                      app="tamga-registry/1", app_state={"register": register(people)})
+    kv = LevelDBStore(tmp_path / "db")
+    chain = Chain(kv, genesis, RegistryExecutor())
+    kind, payload = pledge(people)
+    tx = EnvelopeVerifier(CHAIN_ID, test_pki.verifier).verify(build_envelope(CHAIN_ID, kind, payload, [people.bank.pair, people.owner.pair], 1))
+    prepared = chain.build_block([tx], vals[0].public_key)
+    commit = pb.CommitCertificate(height=1, round=0, block_hash=prepared.block_hash)
+    for i in (0, 1, 2):
+        ts = GENESIS_TIME_MS + 1000 + i
+        msg = signing.vote_sign_bytes(pb.PRECOMMIT, 1, 0, prepared.block_hash, ts)
+        commit.signatures.add(validator_index=i, timestamp_ms=ts, signature=vals[i].sign("vote", CHAIN_ID, msg))
+    chain.commit(prepared, commit.SerializeToString())
+    certs = [tls_certificate(test_pki, v, name=f"v{i}") for i, v in enumerate(vals)]
+    ca = test_pki.ca.cert_pem
+
+    def doc(cert_idx, issuer=0) -> bytes:
+        return extract.encode(extract.build(chain, cn=CN, kind="encumbrances", height=1, signer=vals[issuer], issuer=f"v{issuer}",
+                                            validator_certificates=[certs[i] for i in cert_idx], now_ms=1))
+
+    v = extract.verify(doc([0, 1, 2]), ca)
+    assert v.signed_by == ("v0", "v1", "v2") and v.certified_power == 3 == v.quorum
+    assert extract.verify(doc([0, 1, 2, 3], issuer=3), ca).issued_by == "v3"
+    assert "power 2; a commit needs 3" in _reason(doc([0, 1]), ca)
+    assert "power 2; a commit needs 3" in _reason(doc([0, 1, 3]), ca)
+    assert "no certificate of this CA" in _reason(doc([0, 1, 2], issuer=3), ca)
+    kv.close()
