@@ -175,13 +175,16 @@ async def test_webhooks_are_delivered_signed(tmp_path, test_pki, people):
             bodies = [_check_signed(node, h, b) for h, b in recv.received]
             assert [b["event"]["kind"] for b in bodies] == ["application.filed", "application.registered"]
             assert {h["x-tamga-delivery"] for h, _ in recv.received} == {f"{hook_id}-{b['height']}-{b['seq']}" for b in bodies}
-            deliveries = (await node.client(p.bank).get(f"/v1/webhooks/{hook_id}/deliveries")).json()["deliveries"]
-            for _ in range(100):
-                if all(d["status"] == "delivered" for d in deliveries):
-                    break
-                await asyncio.sleep(0.05)
-                deliveries = (await node.client(p.bank).get(f"/v1/webhooks/{hook_id}/deliveries")).json()["deliveries"]
-            assert [d["status"] for d in deliveries] == ["delivered", "delivered"]
+
+            async def all_delivered():
+                while True:
+                    ds = (await node.client(p.bank).get(f"/v1/webhooks/{hook_id}/deliveries")).json()["deliveries"]
+                    if len(ds) == 2 and all(d["status"] == "delivered" for d in ds):
+                        return ds
+                    await asyncio.sleep(0.05)
+
+            deliveries = await asyncio.wait_for(all_delivered(), WAIT_S)
+            assert [d["attempts"] for d in deliveries] == [1, 1]
             assert (await node.client(p.stranger).get(f"/v1/webhooks/{hook_id}/deliveries")).status_code == 404
             listed = (await node.client(p.bank).get("/v1/webhooks")).json()["webhooks"]
             assert [w["id"] for w in listed] == [hook_id]

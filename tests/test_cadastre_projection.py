@@ -195,3 +195,20 @@ def test_a_database_from_another_chain_is_refused(hist, tmp_path, test_pki):
 def test_database_is_sqlite_in_wal_mode(hist):
     assert hist.proj.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert isinstance(hist.proj.db, sqlite3.Connection)
+
+
+def test_rebuild_refuses_a_store_the_node_holds_open(hist):
+    data_dir = str(hist.kv.path).rsplit("/", 1)[0]
+    result = CliRunner().invoke(cadastre_cli, ["rebuild", "--data-dir", data_dir])
+    assert result.exit_code == 2 and "stop the node first" in result.output
+    missing = CliRunner().invoke(cadastre_cli, ["rebuild", "--data-dir", data_dir + "/nowhere"])
+    assert missing.exit_code == 2 and "no Tamga store" in missing.output
+
+
+def test_cadastre_status_command(hist):
+    result = CliRunner().invoke(cadastre_cli, ["status", "--data-dir", str(hist.kv.path).rsplit("/", 1)[0], "--json"])
+    assert result.exit_code == 0
+    import json
+
+    report = json.loads(result.output)
+    assert report["height"] == hist.node.chain.head.height and report["objects"] == 3 and report["digest"] == digest(hist.proj)
