@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import click
 
+from cli.cadastre_cmd import cadastre
 from cli.chain_cmd import chain
 from cli.cluster_cmd import cluster
+from cli.extract_cmd import extract
+from cli.ledger_cmd import block, tx
 from cli.node_cmd import node
 
 
@@ -16,8 +19,12 @@ def cli() -> None:
 
 
 cli.add_command(chain)
+cli.add_command(block)
+cli.add_command(tx)
 cli.add_command(cluster)
 cli.add_command(node)
+cli.add_command(cadastre)
+cli.add_command(extract)
 
 
 def main() -> None:
