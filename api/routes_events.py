@@ -30,6 +30,7 @@ router = APIRouter(tags=["events"])
 
 POSITION = r"^\d{1,18}-\d{1,9}$"
 HEARTBEAT_S = 15.0
+STALLED_POLL_S = 1.0
 WEBHOOK_ROLES = ("bank", "state_body", "court", "bailiff", "tax_body", "notary", "legal_entity", "registrar", "senior_registrar")
 _ERR = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
 
@@ -48,14 +49,10 @@ def _position(text: str | None) -> tuple[int, int]:
     return int(h), int(s)
 
 
-def _mine(events: list[dict], ids: set[str]) -> list[dict]:
-    out = []
-    for e in events:
-        if ids.intersection(e["recipients"]):
-            # Sent as the contracts addressed them, like the gRPC Subscribe and webhooks: the
-            # recipients are the parties of the registration being notified.
-            out.append({**e, "id": f"{e['height']}-{e['seq']}"})
-    return out
+def _with_ids(events: list[dict]) -> list[dict]:
+    # Sent as the contracts addressed them, like the gRPC Subscribe and webhooks: the
+    # recipients are the parties of the registration being notified.
+    return [{**e, "id": f"{e['height']}-{e['seq']}"} for e in events]
 
 
 @router.get("/v1/events", summary="The caller's notifications after a position, in chain order", responses={401: _ERR})
@@ -65,17 +62,8 @@ async def events(request: Request, after: str | None = Query(None, pattern=POSIT
     cred = await svc.credential(request)
     ids = svc.caller_ids(cred)
     h, s = _position(after)
-    out: list[dict] = []
-    last = (h, s)
-    # Scan forward in pages until `limit` of the caller's events are found or the projection ends.
-    while len(out) < limit:
-        page = reads.events_after(svc.db, last[0], last[1], 500)
-        if not page:
-            break
-        out += _mine(page, ids)
-        last = (page[-1]["height"], page[-1]["seq"])
-    out = out[:limit]
-    nxt = out[-1]["id"] if len(out) == limit else f"{last[0]}-{last[1]}"
+    out = _with_ids(reads.events_for(svc.db, ids, h, s, limit))
+    nxt = out[-1]["id"] if out else after
     return {"events": out, "next": nxt, "cadastre_height": svc.projection.height}
 
 
@@ -94,10 +82,8 @@ async def stream(request: Request, after: str | None = Query(None, pattern=POSIT
             pos = start
             yield ": tamga event stream\n\n"
             while True:
-                page = reads.events_after(svc.db, pos[0], pos[1], 500)
-                if until_height is not None:
-                    page = [e for e in page if e["height"] <= until_height]
-                for e in _mine(page, ids):
+                page = _with_ids(reads.events_for(svc.db, ids, pos[0], pos[1], 500, until_height))
+                for e in page:
                     yield f"id: {e['id']}\nevent: {e['kind']}\ndata: {json.dumps(e, sort_keys=True, ensure_ascii=False)}\n\n"
                 if page:
                     pos = (page[-1]["height"], page[-1]["seq"])
@@ -108,9 +94,14 @@ async def stream(request: Request, after: str | None = Query(None, pattern=POSIT
                 if await request.is_disconnected():
                     return
                 try:
-                    await svc.rt.hub.wait_height_above(max(done_height, pos[0]), HEARTBEAT_S)
+                    await svc.rt.hub.wait_height_above(done_height, HEARTBEAT_S)
                 except asyncio.TimeoutError:
                     yield ": keep-alive\n\n"
+                    continue
+                if svc.projection.height == done_height:
+                    # The chain moved on but the cadastre did not (it is failing, see /health):
+                    # poll gently instead of spinning.
+                    await asyncio.sleep(STALLED_POLL_S)
         finally:
             svc.metrics.sse_clients.dec()
 

@@ -192,6 +192,7 @@ class Projection:
             objects: set[str] = set()
             applications: set[int] = set()
             rows = []
+            recipient_rows = []
             for seq, (tx_id, ev) in enumerate(events):
                 data = _event_data(ev)
                 objs = [o for o in data.get("objects") or [] if isinstance(o, str)]
@@ -200,7 +201,9 @@ class Projection:
                 if isinstance(number, int) and not isinstance(number, bool):
                     applications.add(number)
                 rows.append((height, seq, tx_id, ev.kind, canon.dumps(data), canon.dumps(list(ev.recipients)), canon.dumps(objs)))
+                recipient_rows += [(r, height, seq) for r in sorted(set(ev.recipients))]
             self.db.executemany("INSERT OR REPLACE INTO p_events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO p_event_recipients VALUES (?, ?, ?)", recipient_rows)
             if source.available():
                 for cn in sorted(objects):
                     self._project_object(state, cn, height)

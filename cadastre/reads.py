@@ -160,13 +160,33 @@ def tx_events(db: sqlite3.Connection, tx_id: bytes) -> list[dict]:
     ]
 
 
+def _event_dicts(rows) -> list[dict]:
+    return [{"height": h, "seq": s, "tx_id": t.hex() if t else None, "kind": k, "data": canon.loads(d), "recipients": canon.loads(r)} for h, s, t, k, d, r in rows]
+
+
 def events_after(db: sqlite3.Connection, height: int, seq: int, limit: int = 500) -> list[dict]:
     """Events after position (height, seq), in chain order."""
     rows = db.execute(
-        "SELECT height, seq, tx_id, kind, data, recipients FROM p_events WHERE (height > ?) OR (height = ? AND seq > ?) ORDER BY height, seq LIMIT ?",
-        (height, height, seq, _page(limit)),
+        "SELECT height, seq, tx_id, kind, data, recipients FROM p_events WHERE (height, seq) > (?, ?) ORDER BY height, seq LIMIT ?",
+        (height, seq, _page(limit)),
     ).fetchall()
-    return [{"height": h, "seq": s, "tx_id": t.hex() if t else None, "kind": k, "data": canon.loads(d), "recipients": canon.loads(r)} for h, s, t, k, d, r in rows]
+    return _event_dicts(rows)
+
+
+def events_for(db: sqlite3.Connection, recipients: set[str], height: int, seq: int, limit: int = 100, until_height: int | None = None) -> list[dict]:
+    """Events addressed to any of `recipients` after position (height, seq), in chain order,
+    found through the recipients index (never a scan of everyone's events)."""
+    if not recipients:
+        return []
+    top = 2**62 if until_height is None else until_height
+    marks = ",".join("?" * len(recipients))
+    rows = db.execute(
+        f"SELECT e.height, e.seq, e.tx_id, e.kind, e.data, e.recipients FROM p_events e WHERE (e.height, e.seq) IN ("
+        f" SELECT DISTINCT height, seq FROM p_event_recipients WHERE recipient IN ({marks}) AND (height, seq) > (?, ?) AND height <= ?"
+        f" ORDER BY height, seq LIMIT ?) ORDER BY e.height, e.seq",
+        (*sorted(recipients), height, seq, top, _page(limit)),
+    ).fetchall()
+    return _event_dicts(rows)
 
 
 def block(db: sqlite3.Connection, height: int) -> dict | None:

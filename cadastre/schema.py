@@ -7,6 +7,7 @@ Projection tables (prefix p_), every row a function of the committed blocks alon
 - p_txs                every committed tx: kind, signers, receipt (applied/refused, code,
                        message, article) -- refusals to accept (Art 25) live only here
 - p_events             every event of every receipt and block, in order, with recipients
+- p_event_recipients   who each event is addressed to (a person's notifications by index)
 - p_objects            one row per object: search columns (type, status, address,
                        encumbered) and the height of its current version
 - p_object_versions    the registration sheet (Art 14) and certificate of encumbrances of an
@@ -56,6 +57,9 @@ CREATE TABLE IF NOT EXISTS p_events (
     height INTEGER NOT NULL, seq INTEGER NOT NULL, tx_id BLOB, kind TEXT NOT NULL,
     data TEXT NOT NULL, recipients TEXT NOT NULL, objects TEXT NOT NULL,
     PRIMARY KEY (height, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS p_event_recipients (
+    recipient TEXT NOT NULL, height INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (recipient, height, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS p_objects (
     cn TEXT PRIMARY KEY, type TEXT, status TEXT, address TEXT, encumbered INTEGER NOT NULL,
     height INTEGER NOT NULL) WITHOUT ROWID;
@@ -82,7 +86,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS p_address USING fts5 (cn UNINDEXED, address, 
 """
 
 PROJECTION_TABLES = (
-    "p_meta", "p_blocks", "p_txs", "p_events", "p_objects", "p_object_versions", "p_entries",
+    "p_meta", "p_blocks", "p_txs", "p_events", "p_event_recipients", "p_objects", "p_object_versions", "p_entries",
     "p_holders", "p_applications", "p_application_objects", "p_object_ids", "p_address",
 )
 
