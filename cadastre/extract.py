@@ -64,6 +64,11 @@ class ExtractInvalid(TamgaError):
     code = "EXTRACT_INVALID"
 
 
+class ExtractsUnavailable(TamgaError):
+    code = "EXTRACTS_UNAVAILABLE"
+    http_status = 503
+
+
 @dataclasses.dataclass(frozen=True)
 class Verified:
     kind: str
@@ -119,7 +124,8 @@ def build(chain, *, cn: str, kind: str, height: int | None, signer: signing.Sign
     if content is None:
         raise NotFound(f"no object with cadastral number {cn} was registered at height {h}")
     index = next((i for i, v in enumerate(chain.validators) if v.public_key == signer.public_key), None)
-    assert index is not None, "only a validator's node issues extracts (its key signs them)"
+    if index is None:
+        raise ExtractsUnavailable("this node is not a validator, so it cannot certify extracts; ask a validator's node")
     keys = {v.public_key for v in chain.validators}
     ca = CertificateVerifier(chain.genesis.ca_certificate_pem.encode())
     certs = sorted({pem for pem in validator_certificates if certificate_key(ca, pem) in keys})

@@ -212,3 +212,8 @@ def test_a_consortium_commit_needs_a_certified_quorum(tmp_path, test_pki):
     assert "power 2; a commit needs 3" in _reason(doc([0, 1, 3]), ca)
     assert "no certificate of this CA" in _reason(doc([0, 1, 2], issuer=3), ca)
     kv.close()
+
+
+def test_only_a_validators_node_issues_extracts(reg):
+    with pytest.raises(extract.ExtractsUnavailable):
+        reg.build(signer=signing.Signer.generate())
