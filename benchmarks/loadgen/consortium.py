@@ -1,0 +1,144 @@
+"""A benchmark consortium: four real node processes (tests/cluster_harness.Cluster) with the
+registry contracts and a demo register in genesis, plus what the benchmark needs on top:
+the CPU each process used, and starting one node under py-spy (the profiler runs the node
+as its child, which is what works in this sandbox; attaching to a running pid does not).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from benchmarks.loadgen.population import Population
+from contracts.genesis import default_app_state
+from node import pki
+from node.cluster import OPERATORS
+from tests.cluster_harness import ROOT, Cluster, wait_for
+
+MOJ_BIN = OPERATORS[0][2]
+GOV4C_BIN = OPERATORS[1][2]
+BANK_BINS = [OPERATORS[2][2], OPERATORS[5][2]]   # ForteBank runs a node; a second bank uses the API only
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+SNAPSHOT_DIRS = ["node", "consensus", "contracts", "cadastre", "api", "proto", "cli"]
+
+
+def code_snapshot(dest: str) -> dict:
+    """The committed code (git HEAD) of the packages a node runs, extracted into `dest`, so
+    that nodes started or restarted during a long run all run one version, whatever others
+    edit in the working tree meanwhile. What is measured is then a commit."""
+    head = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", *SNAPSHOT_DIRS], capture_output=True, text=True, check=True).stdout.splitlines()
+    os.makedirs(dest, exist_ok=True)
+    archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", "HEAD", *SNAPSHOT_DIRS], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
+    return {"root": dest, "commit": head, "uncommitted_changes_not_measured": dirty}
+
+
+class BenchCluster(Cluster):
+    """Cluster with an optional command wrapper (py-spy), per-process CPU readings, and nodes
+    run from a code snapshot (`code_root`) instead of the working tree."""
+
+    code_root: str = ROOT
+
+    def start(self, name: str, extra_env: dict | None = None, wrapper: list[str] | None = None) -> None:  # type: ignore[override]
+        assert name not in self.procs or self.procs[name].poll() is not None, f"{name} is running"
+        env = {**os.environ, **self.env, **(extra_env or {}), "PYTHONPATH": self.code_root}
+        log = open(os.path.join(self.dir, f"{name}.stderr.log"), "ab")
+        self.procs[name] = subprocess.Popen(
+            [*(wrapper or []), sys.executable, "-m", "cli.main", "node", "run", "--config", self.config_files[name]],
+            stdout=log, stderr=log, env=env, cwd=self.code_root, start_new_session=True,
+        )
+
+    def http_url(self, name: str) -> str:
+        return "http://" + self.configs[name].http_listen
+
+    def cpu_seconds(self, name: str) -> float:
+        """User + system CPU of the node process (and, under py-spy, of the profiler too)."""
+        proc = self.procs.get(name)
+        if proc is None or proc.poll() is not None:
+            return 0.0
+        return _proc_cpu(proc.pid) + sum(_proc_cpu(c) for c in _children(proc.pid))
+
+    def wait_api(self, name: str, timeout_s: float = 120.0) -> None:
+        """Until the node's HTTP API answers and its cadastre projection is at the chain head."""
+        def ok():
+            if not self.alive(name):
+                raise AssertionError(f"node {name} exited with {self.procs[name].returncode}:\n{self.log(name)[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+                s = httpx.get(self.http_url(name) + "/v1/status", timeout=2.0).json()
+                return s["cadastre_height"] == s["height"]
+            return False
+
+        wait_for(ok, timeout_s, f"the HTTP API of {name}", poll_s=0.2)
+
+
+def _proc_cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def generator_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def create(directory: str, *, people: int, objects: int, consensus: dict | None = None, register: bool = True,
+           code_root: str = ROOT) -> tuple[BenchCluster, Population]:
+    """A fresh consortium in `directory` whose register the population owns; certificates issued."""
+    pop = Population(people, objects if register else 0, bank_bins=BANK_BINS, registrar_bin=GOV4C_BIN, moj_bin=MOJ_BIN)
+    app_state = default_app_state(authorities={"MOJ": MOJ_BIN}, register=pop.objects if register else None)
+    if os.path.exists(directory):
+        shutil.rmtree(directory)
+    cluster = BenchCluster(directory, 4, app="tamga-registry/1", consensus=consensus, app_state=app_state)
+    cluster.code_root = code_root
+    with open(cluster.layout.ca_cert_file, "rb") as c, open(cluster.layout.ca_key_file, "rb") as k:
+        ca = pki.CertificateAuthority.load(c.read(), k.read())
+    pop.issue(ca)
+    return cluster, pop
+
+
+def start(cluster: BenchCluster, timeout_s: float = 180.0) -> None:
+    for name in cluster.names:
+        cluster.start(name)
+    for name in cluster.names:
+        cluster.wait_ready(name, timeout_s)
+    for name in cluster.names:
+        cluster.wait_api(name, timeout_s)
+
+
+def stop_profiled(cluster: BenchCluster, name: str, timeout_s: float = 60.0) -> int | None:
+    """Stop py-spy (SIGINT: it writes its samples, and the node it runs goes down with it)."""
+    proc = cluster.procs[name]
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    # The node itself may outlive py-spy in its session: end it too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    time.sleep(0.2)
+    return proc.returncode

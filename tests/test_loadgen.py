@@ -1,0 +1,108 @@
+"""The load generator against a real 4-node consortium, for a few seconds: it counts what the
+ledger says. Deliberately bad requests are mixed in -- decisions on applications that do not
+exist (committed, refused) and envelopes whose signature does not verify (refused at the
+door) -- and every count the generator reports is checked against the chain itself, so a
+generator that hid a refusal, an error or a commit would fail here. No speed is asserted."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+
+import pytest
+
+from benchmarks.loadgen import consortium, phases
+from benchmarks.loadgen.drivers import EventStream, GrpcDriver, HttpDriver
+from benchmarks.loadgen.records import Recorder
+from benchmarks.loadgen.runner import closed_loop, match_notifications, open_loop
+from benchmarks.loadgen.workload import Workload
+from proto import tamga_pb2 as pb
+
+pytestmark = pytest.mark.processes
+
+MIX = {"pledge": 6, "discharge": 2, "sale": 2, "claim": 2, "check": 2}
+
+
+def planned(wl: Workload, n: int, **kw):
+    """n flows by the mix, with two of each deliberately bad kind among the first ones."""
+    bad = wl.plan(2, mix={"bad_refused": 1}) + wl.plan(2, mix={"bad_error": 1})
+    good = wl.plan(n, **kw)
+    return good[:1] + bad[:2] + good[1:2] + bad[2:] + good[2:]
+
+
+@pytest.fixture
+def consortium_4(tmp_path):
+    cluster, pop = consortium.create(str(tmp_path / "cluster"), people=60, objects=300)
+    consortium.start(cluster)
+    yield cluster, pop
+    cluster.stop_all()
+
+
+def chain_receipts(cluster, node: str = "moj") -> dict[bytes, tuple[int, str, str]]:
+    """tx id -> (height, status, code) for every tx in every block of the node's chain."""
+    out = {}
+    stub = cluster.ledger(node)
+    head = cluster.height(node)
+    for h in range(1, head + 1):
+        got = stub.GetBlock(pb.GetBlockRequest(height=h), timeout=10)
+        for r in pb.ReceiptList.FromString(got.receipts).receipts:
+            out[r.tx_id] = (h, r.status, r.code)
+    return out
+
+
+def test_counts_commits_refusals_and_errors_as_the_chain_records_them(consortium_4):
+    cluster, pop = consortium_4
+    wl = Workload(pop, phases.CHAIN_ID, mix=MIX)
+
+    async def drive():
+        http = HttpDriver({n: cluster.http_url(n) for n in cluster.names}, phases.CHAIN_ID)
+        grpc_ = GrpcDriver({n: cluster.configs[n].ledger_listen for n in cluster.names})
+        streams = {"moj": EventStream(cluster.http_url("moj"), pop.moj, phases.CHAIN_ID, "moj")}
+        for b in pop.banks:
+            streams["bank:" + b.bin] = EventStream(cluster.http_url("bank"), b, phases.CHAIN_ID, b.name)
+        for s in streams.values():
+            await s.start(0)
+        try:
+            rec_open = Recorder()
+            await open_loop(planned(wl, 60), http, phases.http_route, rec_open, rate_per_s=8, duration_s=4, poisson=False)
+            rec_closed = Recorder()
+            names = cluster.names
+            await closed_loop(collections.deque(planned(wl, 400, txs_only=True)), grpc_, lambda step, c: names[c % 4], rec_closed, clients=8, duration_s=3)
+            await asyncio.sleep(2.0)
+            for rec in (rec_open, rec_closed):
+                match_notifications(rec, streams)
+            return rec_open, rec_closed
+        finally:
+            for s in streams.values():
+                await s.stop()
+            await http.close()
+            await grpc_.close()
+
+    rec_open, rec_closed = asyncio.run(drive())
+    on_chain = chain_receipts(cluster)
+    for rec in (rec_open, rec_closed):
+        outcomes = rec.outcomes()
+        assert outcomes["unfinished"] == 0 and outcomes["timeout"] == 0, outcomes
+        # Every tx the generator counts as committed is in a block with the status it reported ...
+        for t in rec.committed():
+            height, status, code = on_chain[t.tx_id]
+            assert (t.height, t.outcome, t.code) == (height, status, code)
+        # ... every error is a tx the chain never took ...
+        errors = [t for t in rec.txs if t.outcome == "error"]
+        assert errors and all(t.flow == "bad_error" and "BAD_SIGNATURE" in t.code for t in errors)
+        # ... and the deliberately bad decisions are counted as refused, with the contract's code.
+        refused = [t for t in rec.txs if t.outcome == "refused"]
+        assert refused and {t.code for t in refused} == {"APPLICATION_NOT_FOUND"}
+        assert len(refused) == sum(1 for t in rec.txs if t.flow == "bad_refused")
+        assert sum(outcomes.values()) == len(rec.txs)
+        assert rec.codes("refused") == {"APPLICATION_NOT_FOUND": len(refused)}
+    # The flows went all the way: pledges registered (filing and decision both committed).
+    decided = [t for t in rec_open.txs + rec_closed.txs if t.label == "application.decide (pledge)" and t.outcome == "applied"]
+    assert decided and all(t.code == "REGISTERED" for t in decided)
+    # Every applied tx of the open loop (HTTP) was notified to the party it concerns.
+    assert rec_open.notifications_missing() == 0
+    assert all(t.t_notified is not None for t in rec_open.txs if t.outcome == "applied")
+    # No tx reached the chain that the generator does not know of.
+    known = {t.tx_id for rec in (rec_open, rec_closed) for t in rec.txs if t.tx_id}
+    assert set(on_chain) <= known
+    assert wl.retired == {}
