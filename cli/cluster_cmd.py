@@ -12,6 +12,9 @@ import click
 
 from cli.output import emit_json
 
+REGISTER_SIZE_HELP = "objects in the demo register loaded at genesis (default 3000; 0 = none; cli/demo_register.py)"
+REGISTER_SEED_HELP = "seed of the demo register (the same seed gives the same register)"
+
 
 @click.group()
 def cluster() -> None:
@@ -24,14 +27,16 @@ def cluster() -> None:
 @click.option("--base-port", default=7001, show_default=True, help="HTTP on base+i, Ledger gRPC on base+100+i, peers on base+200+i")
 @click.option("--chain-id", default="tamga-local-1", show_default=True)
 @click.option("--app", default="tamga-registry/1", show_default=True, type=click.Choice(["tamga-registry/1", "tamga-generic/1"]))
+@click.option("--register-size", default=None, type=click.IntRange(0, 100_000), help=REGISTER_SIZE_HELP)
+@click.option("--register-seed", default=None, type=int, help=REGISTER_SEED_HELP)
 @click.option("--json", "as_json", is_flag=True)
-def init(nodes: int, out: str, base_port: int, chain_id: str, app: str, as_json: bool) -> None:
+def init(nodes: int, out: str, base_port: int, chain_id: str, app: str, register_size: int | None, register_seed: int | None, as_json: bool) -> None:
     """Create the CA, validator keys, TLS certificates, genesis and per-node configs."""
     from node.cluster import init_cluster
 
     if os.path.exists(os.path.join(out, "genesis.json")):
         raise click.ClickException(f"{out} already holds a cluster (genesis.json); choose another --out or remove it")
-    layout = init_cluster(out, nodes, base_port=base_port, chain_id=chain_id, app=app, app_state=_default_app_state(app))
+    layout = init_cluster(out, nodes, base_port=base_port, chain_id=chain_id, app=app, app_state=_default_app_state(app, register_size, register_seed))
     if as_json:
         emit_json({"genesis": layout.genesis_file, "ca": layout.ca_cert_file, "nodes": layout.nodes})
     else:
@@ -40,13 +45,17 @@ def init(nodes: int, out: str, base_port: int, chain_id: str, app: str, as_json:
             click.echo(f"  tamga node run --config {path}")
 
 
-def _default_app_state(app: str) -> dict:
+def _default_app_state(app: str, register_size: int | None = None, register_seed: int | None = None) -> dict:
+    """The registry's genesis state: the Ministry of Justice's BIN and the demo register."""
     if app != "tamga-registry/1":
         return {}
+    from cli import demo_register
     from contracts.genesis import default_app_state
     from node.cluster import OPERATORS
 
-    return default_app_state(authorities={"MOJ": OPERATORS[0][2]})
+    size = demo_register.DEFAULT_SIZE if register_size is None else register_size
+    seed = demo_register.DEFAULT_SEED if register_seed is None else register_seed
+    return default_app_state(authorities={"MOJ": OPERATORS[0][2]}, register=demo_register.generate(size, seed) or None)
 
 
 @cluster.command("up")
@@ -55,7 +64,9 @@ def _default_app_state(app: str) -> dict:
 @click.option("--base-port", default=7001, show_default=True)
 @click.option("--app", default="tamga-registry/1", show_default=True, type=click.Choice(["tamga-registry/1", "tamga-generic/1"]))
 @click.option("--ready-timeout", default=60, show_default=True, help="seconds to wait for every node to answer")
-def up(directory: str, nodes: int, base_port: int, app: str, ready_timeout: int) -> None:
+@click.option("--register-size", default=None, type=click.IntRange(0, 100_000), help=REGISTER_SIZE_HELP + "; used when the consortium is created")
+@click.option("--register-seed", default=None, type=int, help=REGISTER_SEED_HELP)
+def up(directory: str, nodes: int, base_port: int, app: str, ready_timeout: int, register_size: int | None, register_seed: int | None) -> None:
     """Start a local consortium (creating it on first use) and keep it running until Ctrl-C."""
     from node.config import NodeConfig
 
@@ -63,8 +74,10 @@ def up(directory: str, nodes: int, base_port: int, app: str, ready_timeout: int)
     if not os.path.exists(genesis):
         from node.cluster import init_cluster
 
-        init_cluster(directory, nodes, base_port=base_port, app=app, app_state=_default_app_state(app))
-        click.echo(f"created a {nodes}-node consortium in {directory}")
+        app_state = _default_app_state(app, register_size, register_seed)
+        init_cluster(directory, nodes, base_port=base_port, app=app, app_state=app_state)
+        loaded = len(app_state.get("register") or [])
+        click.echo(f"created a {nodes}-node consortium in {directory}" + (f" with a demo register of {loaded:,} objects" if loaded else ""))
     configs = sorted(
         os.path.join(directory, "nodes", name, "config.json") for name in os.listdir(os.path.join(directory, "nodes"))
     )
