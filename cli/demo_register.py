@@ -25,7 +25,8 @@ a building before its apartments):
 Names of people are not part of the register (rights belong to the IIN); `person_name(iin)`
 gives the demo a name for an IIN, the same every time.
 `households(register)` lists citizens who alone own an unencumbered apartment and another
-unencumbered object without buildings on it: the demo's pledgor and seller.
+unencumbered object without buildings on it (a flat or a garden plot before farm land): the
+demo's pledgor and seller.
 
 May import: node.identity (and the standard library). Uses `random.Random(seed)`: this is
 client-side test data, never contract code.
@@ -417,6 +418,10 @@ def households(register: list[dict]) -> Iterator[Household]:
         sole.setdefault(h["id"], []).append(o)
     for owner, objs in sole.items():
         flats = [o for o in objs if o["type"] == "apartment"]
-        others = [o for o in objs if o is not (flats[0] if flats else None)]
+        # What a family sells: another flat or a garden plot, not farm land (the Land Code
+        # restricts who may own it) -- those come last.
+        # A house is sold with its plot, so buildings are left out.
+        others = sorted((o for o in objs if flats and o is not flats[0] and o["type"] != "building"),
+                        key=lambda o: o["ident"].get("land_category") == "agricultural land")
         if flats and others:
             yield Household(owner, flats[0], others[0])

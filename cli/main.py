@@ -7,6 +7,7 @@ import click
 from cli.cadastre_cmd import cadastre
 from cli.chain_cmd import chain
 from cli.cluster_cmd import cluster
+from cli.demo_cmd import demo
 from cli.extract_cmd import extract
 from cli.ledger_cmd import block, tx
 from cli.node_cmd import node
@@ -25,6 +26,7 @@ cli.add_command(cluster)
 cli.add_command(node)
 cli.add_command(cadastre)
 cli.add_command(extract)
+cli.add_command(demo)
 
 
 def main() -> None:
