@@ -82,6 +82,11 @@ def up(directory: str, nodes: int, base_port: int, app: str, ready_timeout: int,
         os.path.join(directory, "nodes", name, "config.json") for name in os.listdir(os.path.join(directory, "nodes"))
     )
     procs = start_nodes(configs)
+    # The nodes run in sessions of their own, so a signal to this process alone would orphan
+    # them: stop them on SIGTERM as on Ctrl-C, and take SIGINT even when started in the
+    # background (where the shell leaves it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         wait_ready([NodeConfig.load(c) for c in configs], ready_timeout, procs)
         click.echo("")
@@ -92,11 +97,16 @@ def up(directory: str, nodes: int, base_port: int, app: str, ready_timeout: int,
             click.echo(f"  {cfg.name:<6} {cfg.organisation:<52} HTTP {http}/docs   gRPC Ledger {cfg.ledger_listen}")
         click.echo("")
         click.echo(f"  status: tamga node status --ledger {NodeConfig.load(configs[0]).ledger_listen}")
-        click.echo(f"  audit:  tamga chain verify --data-dir {os.path.dirname(configs[0])}/data")
+        click.echo(f"  demo:   tamga demo --dir {directory}      (the pilot's flow, step by step)")
+        click.echo(f"  audit:  tamga chain verify --data-dir {os.path.dirname(configs[0])}/data   (once stopped: LevelDB admits one process)")
         click.echo("Press Ctrl-C to stop.")
         supervise(procs)
     finally:
         stop_nodes(procs)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def start_nodes(configs: list[str]) -> list[subprocess.Popen]:

@@ -306,7 +306,7 @@ class Demo:
         c = self.c
         health = httpx.get(f"{c.base_url}/health", timeout=self.timeout_s).json()
         register = list(c.genesis.app_state.get("register") or [])
-        self.say(f"Chain {self.chain_id}: {len(c.genesis.validators)} validators "
+        self.say(f"Chain {self.chain_id}: {len(c.genesis.validators)} validator{'s' if len(c.genesis.validators) > 1 else ''} "
                  f"({', '.join(f'{v.name} – {v.organisation}' for v in c.genesis.validators)})")
         self.say(f"Using the HTTP API of node {c.node.name} at {c.base_url} (height {health['height']}, "
                  f"cadastre at {health['cadastre_height']}, status {health['status']})")
@@ -316,6 +316,8 @@ class Demo:
         cast = Cast(c.ca, c.operators(), self.now())
         self.people.update(cast.officials())
         household, run = self._pick_household(register)
+        if household is None:
+            household, run = self._load_household(len(register))
         self.people["pledgor"] = cast.citizen("pledgor", household.owner)
         self.people["buyer"] = cast.citizen("buyer", buyer_iin(run, 0))
         self.people["buyer2"] = cast.citizen("buyer2", buyer_iin(run, 1))
@@ -324,24 +326,45 @@ class Demo:
         for key in ("bank", "pledgor", "registrar", "bailiff", "court", "issuer", "buyer", "buyer2", "moj"):
             self.say(f"  {key:<9} {self.people[key].describe()}")
         flat, other = household.apartment, household.other
-        self.say(f"The pledgor {self.people['pledgor'].name} owns, alone, in the demo register:")
+        self.say(f"The pledgor {self.people['pledgor'].name} is the sole owner of, in the register:")
         self.say(f"  {flat['cn']}  {flat['type']}, {flat['ident']['address']}, {m2(flat['ident']['area_total_dm2'])}")
         self.say(f"  {other['cn']}  {other['type']}, {other['ident']['address']}, {m2(other['ident']['area_total_dm2'])}")
         self.fact(height=health["height"], register_objects=len(register), household_index=run,
                   people={k: p.to_dict() for k, p in self.people.items()}, apartment=flat["cn"], other_object=other["cn"])
 
-    def _pick_household(self, register: list[dict]) -> tuple[demo_register.Household, int]:
+    def _pick_household(self, register: list[dict]) -> tuple[demo_register.Household | None, int]:
         """The first household of the register whose objects are still as loaded: unencumbered,
         nothing pending, the same sole owner (earlier runs of the demo used the ones before)."""
-        if not register:
-            raise StepFailed("the consortium's genesis has no demo register; create it with the default --register-size "
-                             "(`tamga cluster up --dir DIR` on a new DIR)")
         for run, h in enumerate(demo_register.households(register)):
             if run >= HOUSEHOLDS_TRIED_MAX:
                 break
             if all(self._untouched(o["cn"], h.owner) for o in (h.apartment, h.other)):
                 return h, run
-        raise StepFailed(f"no household of the demo register is left untouched (tried {HOUSEHOLDS_TRIED_MAX}); start a fresh consortium")
+        return None, 0
+
+    def _load_household(self, register_size: int) -> tuple[demo_register.Household, int]:
+        """No untouched household in genesis (a small or no register, or many earlier runs):
+        the registrar enters one by systematic registration (register.load, Art 56, 57) in the
+        first free quarter of the district the generator leaves for this."""
+        from node.identity import make_bin, make_iin  # noqa: PLC0415
+
+        for q in range(1, 1000):
+            cn = f"{demo_register.LOAD_REGION}-{demo_register.LOAD_DISTRICT}-{q:03d}-001"
+            r = self.http("registrar").get(f"/v1/objects/{cn}/encumbrances")
+            if r.status_code == 404:
+                break
+            if r.status_code != 200:
+                raise StepFailed(f"looking for a free cadastral quarter: {_error_text(r)}")
+        else:
+            raise StepFailed("every quarter the demo loads households into is used; start a fresh consortium")
+        owner = make_iin(datetime.date(1985, 1 + q % 12, 1 + q % 28), "F", 8000 + q)
+        objects = demo_register.household_objects(owner, make_bin(datetime.date(2019, 1, 1), 60_000 + q), q)
+        st = self.submit(B.register_load(objects, "demo household (systematic registration, Chapter 6)"), "registrar")
+        self.expect_outcome(st, "registered", "the systematic registration of a demo household")
+        self.say(f"The genesis register ({register_size:,} objects) holds no household the demo has not used yet: registrar "
+                 f"{self.people['registrar'].name} enters {len(objects)} objects by systematic registration (Art 56, 57); {self.tx_line(st)}")
+        self.fact(loaded_household=[o["cn"] for o in objects])
+        return demo_register.Household(owner, objects[2], objects[3]), 10_000 + q
 
     def _untouched(self, cn: str, owner: str) -> bool:
         cert = self.certificate("registrar", cn)["certificate"]

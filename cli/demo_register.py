@@ -26,7 +26,8 @@ Names of people are not part of the register (rights belong to the IIN); `person
 gives the demo a name for an IIN, the same every time.
 `households(register)` lists citizens who alone own an unencumbered apartment and another
 unencumbered object without buildings on it (a flat or a garden plot before farm land): the
-demo's pledgor and seller.
+demo's pledgor and seller. `household_objects(...)` makes one such household for a consortium
+whose genesis register has none left (the demo enters it with a register.load transaction).
 
 May import: node.identity (and the standard library). Uses `random.Random(seed)`: this is
 client-side test data, never contract code.
@@ -425,3 +426,35 @@ def households(register: list[dict]) -> Iterator[Household]:
                         key=lambda o: o["ident"].get("land_category") == "agricultural land")
         if flats and others:
             yield Household(owner, flats[0], others[0])
+
+
+LOAD_REGION = "21"        # Astana
+LOAD_DISTRICT = "399"     # a district code the generator never uses: objects entered later by register.load
+
+
+def household_objects(owner: str, osi: str, quarter: int, seed: int = DEFAULT_SEED) -> list[dict]:
+    """A household to enter by systematic registration (register.load) when the genesis
+    register has none left: in quarter `quarter` of Astana's district 399, a block's land in
+    the permanent use of its owners' association `osi` (a BIN), the building, `owner`'s
+    apartment in it, and `owner`'s garden plot."""
+    assert 1 <= quarter <= 999
+    rng = random.Random(seed * 1000 + quarter)
+    street = rng.choice(STREETS)
+    address = f"Astana, {street} {rng.randint(1, 240)}"
+    base = f"{LOAD_REGION}-{LOAD_DISTRICT}-{quarter:03d}"
+    area = rng.randint(40, 120) * DM2_PER_M2
+    return [
+        {"cn": f"{base}-001", "type": "land", "rights": [{"type": "land_use", "holders": [_h(osi)]}],
+         "ident": {"address": address, "region": "Astana", "land_category": "settlements", "form_of_property": "state",
+                   "purpose": "operation of a multi-apartment residential building", "area_total_dm2": 80 * 100 * DM2_PER_M2}},
+        {"cn": f"{base}-001:1", "type": "building", "parent": f"{base}-001", "rights": [{"type": "ownership", "holders": [_h(osi)]}],
+         "ident": {"address": address, "region": "Astana", "purpose": "multi-apartment residential building", "form_of_property": "private",
+                   "floors": 9, "components": 36, "area_total_dm2": 36 * area * 5 // 4}},
+        {"cn": f"{base}-001:1:7", "type": "apartment", "parent": f"{base}-001:1", "rights": [{"type": "ownership", "holders": [_h(owner)]}],
+         "ident": {"address": f"{address}, apt 7", "region": "Astana", "purpose": "dwelling", "form_of_property": "private", "floors": 9,
+                   "components": 3, "area_total_dm2": area, "area_living_dm2": area * 3 // 5, "area_useful_dm2": area}},
+        {"cn": f"{base}-002", "type": "land", "rights": [{"type": "ownership", "holders": [_h(owner)]}],
+         "ident": {"address": f"Astana, gardening partnership \"{rng.choice(COMPANY_WORDS)}\", plot {rng.randint(1, 400)}", "region": "Astana",
+                   "land_category": "settlements", "purpose": "gardening", "form_of_property": "private",
+                   "area_total_dm2": rng.randint(4, 12) * 100 * DM2_PER_M2}},
+    ]

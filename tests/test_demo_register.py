@@ -4,13 +4,14 @@ valid for genesis (the contracts' own init_chain loads it), realistic in what it
 from __future__ import annotations
 
 import collections
+import datetime
 import json
 import re
 
 from cli import demo_register as D
 from cli.cluster_cmd import _default_app_state
 from contracts import queries
-from node.identity import is_bin, validate_bin, validate_iin
+from node.identity import is_bin, make_bin, make_iin, validate_bin, validate_iin
 from tests.contracts_support import Chain
 
 CN = re.compile(r"(\d{2})-(\d{3})-(\d{3})-(\d{3})(:\d{1,4}){0,2}")
@@ -105,3 +106,15 @@ def test_cluster_genesis_state_loads_it_by_default_and_size_zero_means_none():
     assert "register" not in _default_app_state("tamga-registry/1", 0)
     assert len(_default_app_state("tamga-registry/1", 10, 5)["register"]) == 10
     assert _default_app_state("tamga-generic/1") == {}
+
+
+def test_a_household_for_systematic_registration_loads_after_genesis():
+    reg = D.generate(50)
+    owner, osi = make_iin(datetime.date(1985, 2, 2), "F", 8001), make_bin(datetime.date(2019, 1, 1), 60_001)
+    objs = D.household_objects(owner, osi, 3)
+    assert objs == D.household_objects(owner, osi, 3) and {o["cn"][:6] for o in objs} == {"21-399"}
+    assert not {o["cn"] for o in objs} & {o["cn"] for o in reg}
+    ch = Chain(reg + objs)                 # valid objects, parents first
+    [h] = list(D.households(objs))
+    assert (h.owner, h.apartment["cn"], h.other["cn"]) == (owner, "21-399-003-001:1:7", "21-399-003-002")
+    assert queries.encumbrance_certificate(ch.state, h.apartment["cn"])["holders"][0]["id"] == owner

@@ -167,6 +167,21 @@ def test_the_demo_names_the_step_that_does_not_behave_as_the_law_says(consortium
     assert all(s["ok"] for s in account["steps"][:-1])
 
 
+class _NoHouseholdLeft(Demo):
+    def _pick_household(self, register):
+        return None, 0
+
+
+def test_without_a_household_left_the_registrar_loads_one_and_the_flow_passes(consortium):
+    account = _NoHouseholdLeft(Consortium.load(consortium.dir)).run()
+    assert account["ok"], [(s["id"], s["error"]) for s in account["steps"] if not s["ok"]]
+    st = _steps(account)
+    loaded = st["consortium"]["facts"]["loaded_household"]
+    assert len(loaded) == 4 and all(cn.startswith("21-399-") for cn in loaded)
+    assert st["consortium"]["facts"]["apartment"] in loaded and st["consortium"]["facts"]["other_object"] in loaded
+    assert st["court_reversal"]["facts"]["refund"]["shortfalls"] == []
+
+
 def test_a_directory_without_a_consortium_is_refused_with_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "cli.main", "demo", "--dir", str(tmp_path / "none")], cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": ROOT}, capture_output=True, text=True, timeout=60)
@@ -230,4 +245,4 @@ def test_after_the_consortium_stops_every_store_passes_tamga_chain_verify(consor
                               timeout=max(1.0, deadline - time.monotonic()))
         report = json.loads(proc.stdout)
         assert proc.returncode == 0 and report["ok"], (name, report)
-        assert report["head_height"] >= top and report["txs"] >= 15     # 8 of the demo, 7 of the control
+        assert report["head_height"] >= top and report["txs"] >= 24     # 8 of the demo, 7 of the control, 9 with a loaded household
