@@ -417,15 +417,20 @@ def households(register: list[dict]) -> Iterator[Household]:
         if h["share"] != [1, 1] or is_bin(h["id"]) or o["cn"] in parents:
             continue
         sole.setdefault(h["id"], []).append(o)
+    found: list[Household] = []
     for owner, objs in sole.items():
         flats = [o for o in objs if o["type"] == "apartment"]
-        # What a family sells: another flat or a garden plot, not farm land (the Land Code
-        # restricts who may own it) -- those come last.
         # A house is sold with its plot, so buildings are left out.
-        others = sorted((o for o in objs if flats and o is not flats[0] and o["type"] != "building"),
-                        key=lambda o: o["ident"].get("land_category") == "agricultural land")
+        others = sorted((o for o in objs if flats and o is not flats[0] and o["type"] != "building"), key=_farm_land)
         if flats and others:
-            yield Household(owner, flats[0], others[0])
+            found.append(Household(owner, flats[0], others[0]))
+    # What a family sells is another flat or a garden plot; farm land (whose owners the Land
+    # Code restricts) only after every such household.
+    yield from sorted(found, key=lambda h: _farm_land(h.other))
+
+
+def _farm_land(o: dict) -> bool:
+    return o["ident"].get("land_category") == "agricultural land"
 
 
 LOAD_REGION = "21"        # Astana

@@ -118,3 +118,9 @@ def test_a_household_for_systematic_registration_loads_after_genesis():
     [h] = list(D.households(objs))
     assert (h.owner, h.apartment["cn"], h.other["cn"]) == (owner, "21-399-003-001:1:7", "21-399-003-002")
     assert queries.encumbrance_certificate(ch.state, h.apartment["cn"])["holders"][0]["id"] == owner
+
+
+def test_households_selling_farm_land_come_last():
+    hh = list(D.households(D.generate()))
+    farm = [h.other["ident"].get("land_category") == "agricultural land" for h in hh]
+    assert farm == sorted(farm) and not farm[0]
