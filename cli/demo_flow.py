@@ -49,6 +49,7 @@ ASTANA = datetime.timezone(datetime.timedelta(hours=5))
 PLEDGE_AMOUNT_TIYN = 25_000_000 * 100           # a 25 million tenge mortgage loan
 SALE_PRICE_TIYN = 18_500_000 * 100
 HOUSEHOLDS_TRIED_MAX = 300
+WAIT_MS_MAX = 30_000                            # the longest wait POST /v1/txs accepts (api/routes_ledger.py)
 
 
 class StepFailed(Exception):
@@ -209,8 +210,10 @@ class Demo:
                 except StepFailed as exc:
                     step.error = exc.message
                     step.facts.update(exc.facts)
-                except (httpx.HTTPError, grpc.RpcError, OSError) as exc:
+                except (httpx.HTTPError, grpc.RpcError) as exc:
                     step.error = f"the consortium could not be reached: {type(exc).__name__}: {exc}"
+                except OSError as exc:
+                    step.error = f"{type(exc).__name__}: {exc}"
                 step.seconds = round(time.monotonic() - t0, 3)
                 self.reporter.done(step)
                 if not step.ok:
@@ -270,7 +273,8 @@ class Demo:
         kind, payload = built
         env = envelope.build_envelope(self.chain_id, kind, payload, [self.people[s].pair for s in signers], secrets.randbits(62))
         client = self.http(signers[0])
-        r = client.post("/v1/txs", params={"wait_ms": int(self.timeout_s * 1000)}, json={"envelope": base64.b64encode(env).decode()})
+        wait_ms = min(int(self.timeout_s * 1000), WAIT_MS_MAX)
+        r = client.post("/v1/txs", params={"wait_ms": wait_ms}, json={"envelope": base64.b64encode(env).decode()})
         if r.status_code not in (200, 202):
             raise StepFailed(f"the node did not accept the {kind} transaction: {_error_text(r)}")
         status = r.json()
