@@ -44,3 +44,21 @@ def test_status_block_and_tx_commands(tmp_path):
         assert missing.exit_code == 1 and "NOT_FOUND" in missing.output
     finally:
         cluster.stop_all()
+
+
+def test_chain_verify_of_a_running_node_needs_ledger_and_genesis(tmp_path):
+    cluster = Cluster(str(tmp_path / "c"), 1, http=False)
+    cluster.start_all()
+    try:
+        client = Client(cluster)
+        client.wait("moj", client.put("moj", "k"))
+        runner = CliRunner()
+        locked = runner.invoke(cli, ["chain", "verify", "--data-dir", cluster.data_dir("moj"), "--json"])
+        assert locked.exit_code == 2 and "--ledger" in json.loads(locked.output)["error"]
+        remote = runner.invoke(cli, ["chain", "verify", "--ledger", cluster.configs["moj"].ledger_listen, "--genesis", cluster.layout.genesis_file, "--json"])
+        assert remote.exit_code == 0, remote.output
+        assert json.loads(remote.output)["ok"] is True
+    finally:
+        cluster.stop_all()
+    stopped = CliRunner().invoke(cli, ["chain", "verify", "--data-dir", cluster.data_dir("moj")])
+    assert stopped.exit_code == 0 and stopped.output.startswith("OK")
