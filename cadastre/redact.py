@@ -6,7 +6,8 @@ date of birth and sex and is itself personal data, so every IIN in an answer is 
 the date of birth it encodes, except the caller's own. BINs (legal entities) are not personal
 data and stay. The registering body's own staff see records unfiltered (Art 11).
 
-Works on the JSON form of sheets (cadastre.canon.jsonable). Pure; may import node.identity.
+Works on the JSON form of sheets (cadastre.canon.jsonable). Pure; may import cadastre.facts,
+node.identity, node.errors.
 """
 
 from __future__ import annotations
