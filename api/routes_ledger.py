@@ -124,7 +124,7 @@ def _committed(svc, tx_id: bytes) -> dict | None:
 def _tx_status(svc, tx_id: bytes, cred: Credential | None) -> dict:
     c = _committed(svc, tx_id)
     if c is None:
-        pending = next((t for t in svc.rt.mempool.pending() if t.tx_id == tx_id), None)
+        pending = svc.rt.mempool.get(tx_id)
         if pending is None:
             raise NotFound(f"no transaction {tx_id.hex()} is pending or committed on this node")
         if cred is not None:
@@ -207,3 +207,24 @@ async def list_blocks(request: Request, from_height: int = Query(1, ge=1, le=2**
 async def status(request: Request):
     svc = _svc(request)
     return {**svc.rt.status_dict(), "cadastre_height": svc.projection.height}
+
+
+WALLET_READERS = ("token_issuer", "auditor")
+
+
+@router.get("/v1/persons/{person_id}/wallet", summary="Settlement-token balance in tiyn: available and locked in pending sales",
+            responses={401: _ERR, 403: _ERR})
+async def wallet(request: Request, person_id: str = Path(pattern=r"^\d{12}$", description="IIN or BIN")):
+    """A balance is the holder's own business: it is given to the holder (IIN or BIN of the
+    caller's certificate), the token issuer and auditors."""
+    from contracts import queries
+    from node.identity import validate_person_id
+
+    svc = _svc(request)
+    cred = await svc.credential(request)
+    validate_person_id(person_id)
+    if person_id not in svc.caller_ids(cred) and not cred.has_role(*WALLET_READERS):
+        raise access.AccessDenied("a token balance is given to its holder, the token issuer and auditors")
+    head = svc.chain.head
+    balance = queries.wallet(svc.chain.state(), person_id)
+    return {"person": person_id, "as_of_height": head.height, "available_tiyn": balance["available"], "locked_tiyn": balance["locked"]}

@@ -14,6 +14,7 @@ import dataclasses
 import datetime
 import json
 import os
+import shutil
 
 from node import identity, pki, signing
 from node.config import NodeConfig, PeerConfig
@@ -123,6 +124,15 @@ def init_cluster(
         path = os.path.join(node_dir, "config.json")
         cfg.save(path)
         configs.append(path)
+    # Every node keeps its peers' TLS certificates (CA-issued, naming their validator keys):
+    # verifiable extracts carry them so that anyone holding the CA certificate can check
+    # who signed a commit.
+    for name, _, _ in operators:
+        peers_dir = os.path.join(out, "nodes", name, "peers")
+        os.makedirs(peers_dir, exist_ok=True)
+        for other, _, _ in operators:
+            if other != name:
+                shutil.copyfile(os.path.join(out, "nodes", other, "tls.pem"), os.path.join(peers_dir, f"{other}.pem"))
     return ClusterLayout(out, configs, genesis_file, ca_cert, ca_key)
 
 

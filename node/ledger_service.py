@@ -8,7 +8,6 @@ May import: grpc, node.*, proto.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import grpc
 
@@ -99,13 +98,14 @@ class LedgerServicer(pbg.LedgerServicer):
             await self.rt.hub.wait_height_above(height - 1)
 
     def _subscriber_ids(self, request: pb.SubscribeRequest) -> set[str]:
-        cred = self.rt.certificates.check(request.certificate, int(time.time() * 1000), self.rt.chain.is_revoked)
+        now = self.rt.now_ms()
+        cred = self.rt.certificates.check(request.certificate, now, self.rt.chain.is_revoked)
         unsigned = pb.SubscribeRequest()
         unsigned.CopyFrom(request)
         unsigned.signature = b""
         if not signing.verify(cred.public_key, request.signature, "request", self.rt.chain.chain_id, unsigned.SerializeToString()):
             raise BadSignature("the subscription request's signature does not verify")
-        if abs(request.timestamp_ms - int(time.time() * 1000)) > SUBSCRIBE_SKEW_MS_MAX:
+        if abs(request.timestamp_ms - now) > SUBSCRIBE_SKEW_MS_MAX:
             raise BadSignature("the subscription request is more than 5 minutes old or ahead; sign a fresh one")
         ids = {i for i in (cred.iin, cred.bin) if i}
         if cred.bin == self.rt.moj_bin:

@@ -65,6 +65,10 @@ class Mempool:
         self._by_envelope[sha256(envelope)] = tx
         return tx
 
+    def get(self, tx_id: bytes) -> VerifiedTx | None:
+        """The pending tx with this id, if any."""
+        return self._pending.get(tx_id)
+
     def lookup(self, envelope: bytes) -> VerifiedTx | None:
         """The verified tx for these envelope bytes, if this node admitted it."""
         return self._by_envelope.get(sha256(envelope))

@@ -119,3 +119,24 @@ async def test_blocks_for_ledger_readers(node):
 async def test_status_is_public(node):
     s = (await node.client().get("/v1/status")).json()
     assert s["chain_id"] == node.chain_id and s["engine"] == "solo" and s["cadastre_height"] == s["height"]
+
+
+async def test_wallet_is_given_to_its_holder_the_issuer_and_auditors(node, test_pki):
+    import datetime
+
+    from node import identity
+
+    p = node.people
+    issuer = test_pki.party("Settlement token desk", ("token_issuer",), iin=identity.make_iin(datetime.date(1981, 1, 1), "M", 120),
+                            bin=identity.make_bin(datetime.date(2000, 1, 1), 7007), organisation="Token issuer JSC")
+    issued = await node.submit(B.token_issue(p.stranger.iin, 12_345_00, "payment order 1"), issuer)
+    assert issued["receipt"]["status"] == "applied"
+    own = await node.client(p.stranger).get(f"/v1/persons/{p.stranger.iin}/wallet")
+    assert own.status_code == 200
+    assert (own.json()["available_tiyn"], own.json()["locked_tiyn"]) == (12_345_00, 0)
+    assert (await node.client(issuer).get(f"/v1/persons/{p.stranger.iin}/wallet")).json()["available_tiyn"] == 12_345_00
+    assert (await node.client(p.auditor).get(f"/v1/persons/{p.stranger.iin}/wallet")).status_code == 200
+    denied = await node.client(p.owner).get(f"/v1/persons/{p.stranger.iin}/wallet")
+    assert denied.status_code == 403 and denied.json()["code"]
+    assert (await node.client().get(f"/v1/persons/{p.stranger.iin}/wallet")).status_code == 401
+    assert (await node.client(p.stranger).get("/v1/persons/123456789012/wallet")).status_code in (400, 403)
