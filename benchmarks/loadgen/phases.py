@@ -157,13 +157,15 @@ async def lone(ctx, n: int) -> dict:
 # --- the pilot's loads: open loop over HTTP ------------------------------------------------------
 async def open_phase(ctx, key: str, per_hour: float, duration_s: float) -> dict:
     rate = per_hour / 3600
-    flows = ctx.workload.plan(int(rate * duration_s * 2) + 20)
     streams = await _streams(ctx)
     rec = Recorder()
     cpu = CpuMeter(ctx.cluster).start()
     expected = max(1, round(rate * duration_s))
     with ctx.ui.phase(f"{key}: {per_hour:.0f} requests/hour for {duration_s / 60:.1f} min (open loop, HTTP)", expected) as update:
-        task = asyncio.create_task(open_loop(flows, ctx.http, http_route, rec, rate_per_s=rate, duration_s=duration_s, progress=lambda d: update(d)))
+        # At the pilot's rates the generator is idle: each request is planned and signed when it
+        # is due, so discharges find the pledges registered earlier in the phase.
+        task = asyncio.create_task(open_loop(lambda: ctx.workload.plan(1)[0], ctx.http, http_route, rec, rate_per_s=rate, duration_s=duration_s,
+                                             progress=lambda d: update(d)))
         start = time.monotonic()
         while not task.done():
             await asyncio.sleep(1.0)
@@ -175,7 +177,6 @@ async def open_phase(ctx, key: str, per_hour: float, duration_s: float) -> dict:
     match_notifications(rec, streams)
     for s in streams.values():
         await s.stop()
-    ctx.workload.unplan(flows[len(rec.requests):])
     ctx.recorders[key] = rec
     return {
         "requests_per_hour": per_hour,
@@ -257,6 +258,7 @@ async def _closed_step(ctx, key: str, clients: int, step_s: float, warmup_s: flo
         "refusals": rec.codes("refused"),
         "timeouts": rec.codes("timeout"),
         "flows_planned_during_run": refills[0],
+        "mix": dict(collections.Counter(t.label for t in rec.committed() if window[0] <= t.t_commit < window[1]).most_common()),
         "cpu": cpu_used,
         "t0": t0,
     }

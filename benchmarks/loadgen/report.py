@@ -207,8 +207,10 @@ def markdown(r: dict, plots: dict) -> str:
         "(`sale.file` signed by sellers and buyer, then the decision), discharges (`pledge.discharge`, registered at filing under the default "
         "policy), legal claims (`claim.register`), and checks that only read an encumbrance certificate. Mix by requests: "
         f"`{json.dumps({k: v for k, v in __import__('benchmarks.loadgen.workload', fromlist=['DEFAULT_MIX']).DEFAULT_MIX.items() if v})}`. "
-        "The first transaction of every request is built and signed before its phase starts; decisions need the application number the "
-        "ledger assigned and are signed when the filing commits (one signature each).")
+        "In the saturation steps the first transaction of every request is built and signed before the step starts; in the pilot-rate "
+        "phases each request is built and signed when it is due (the generator is idle there, see its CPU), so discharges can use pledges "
+        "registered earlier in the phase. Decisions need the application number the ledger assigned and are signed when the filing "
+        "commits (one signature each).")
     add("- **Pilot-rate phases** go through the HTTP API, as the pilot's participants would: banks submit to the bank's node, the registrar to "
         "the State Corporation's (gov4c), citizens through NITEC's (the e-government operator). A tx is `POST /v1/txs?wait_ms=30000`: "
         "**submit→commit** is that request's round trip (200 = committed with its receipt; 202 after 30 s = timeout). **submit→notification** "
@@ -322,6 +324,8 @@ def _saturation_section(L, r, h):
         f"every node verifies each once, so signatures alone would allow {_n(h['signature_bound_tx_per_s'])} tx/s on {r['machine']['cpus']} cores "
         f"shared by 4 nodes: signature checking is not what limits throughput (see the profile).\n")
     for st in ph["steps"]:
+        if st.get("mix"):
+            add(f"- N={st['clients']}: committed in the window by kind: {', '.join(f'{k} {v}' for k, v in st['mix'].items())}")
         if st["errors"] or st["timeouts"] or st["refusals"]:
             add(f"- N={st['clients']}: errors {st['errors'] or 'none'}; refusals {st['refusals'] or 'none'}; timeouts {st['timeouts'] or 'none'}")
         if st["flows_planned_during_run"]:

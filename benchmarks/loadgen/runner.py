@@ -56,10 +56,12 @@ async def run_flow(planned: PlannedFlow, driver, route: Route, rec: Recorder, cl
     return req
 
 
-async def open_loop(flows: list[PlannedFlow], driver, route: Route, rec: Recorder, *, rate_per_s: float, duration_s: float,
-                    poisson: bool = True, seed: int = 3, progress: Progress | None = None, drain_s: float = 40.0) -> tuple[float, float]:
+async def open_loop(flows: list[PlannedFlow] | Callable[[], PlannedFlow], driver, route: Route, rec: Recorder, *, rate_per_s: float,
+                    duration_s: float, poisson: bool = True, seed: int = 3, progress: Progress | None = None, drain_s: float = 40.0) -> tuple[float, float]:
     """Start requests at rate_per_s for duration_s; then wait (at most drain_s) for those in flight.
-    Returns the (start, end) of the schedule."""
+    `flows` is a planned list, or a function planning the next flow when it is due (so a
+    request can use what earlier ones registered, e.g. discharge a pledge registered minutes
+    before). Returns the (start, end) of the schedule."""
     rnd = random.Random(seed)
     times = []
     t = 0.0
@@ -68,7 +70,7 @@ async def open_loop(flows: list[PlannedFlow], driver, route: Route, rec: Recorde
         if t >= duration_s:
             break
         times.append(t)
-    assert len(times) <= len(flows), f"planned {len(flows)} flows for {len(times)} starts"
+    assert callable(flows) or len(times) <= len(flows), f"planned {len(flows)} flows for {len(times)} starts"
     t0 = time.monotonic()
     tasks = []
     for i, at in enumerate(times):
@@ -76,7 +78,8 @@ async def open_loop(flows: list[PlannedFlow], driver, route: Route, rec: Recorde
         if delay > 0:
             await asyncio.sleep(delay)
         rec.start_lag_ms.append(max(0.0, (time.monotonic() - (t0 + at)) * 1000))
-        tasks.append(asyncio.create_task(run_flow(flows[i], driver, route, rec, i, t0 + at)))
+        flow = flows() if callable(flows) else flows[i]
+        tasks.append(asyncio.create_task(run_flow(flow, driver, route, rec, i, t0 + at)))
         if progress:
             progress(i + 1)
     end = max(time.monotonic(), t0 + duration_s)
