@@ -432,7 +432,9 @@ def _problems_section(L, r):
             items.append(f"- {key}: {ph['notifications_missing']} applied txs whose notification never arrived")
         for name, st in (ph.get("streams") or {}).items():
             if st.get("errors"):
-                items.append(f"- {key}: event stream {name}: {st['errors']}")
+                why = (" (the stream sent nothing for 30 s, the generator's read timeout, and was reopened from its Last-Event-ID; "
+                       "notifications missing above tell whether anything was lost)") if any("ReadTimeout" in e for e in st["errors"]) else ""
+                items.append(f"- {key}: event stream {name}: {st['reconnects']} reconnects after {st['errors']}{why}")
     for st in _g(r, "saturation", "steps", default=[]) or []:
         for what in ("errors", "refusals", "timeouts"):
             if st.get(what):
@@ -445,7 +447,7 @@ def _problems_section(L, r):
         items.append(f"- the generator retired {g['objects_retired']} objects after unexpected outcomes: {g['retired_why']}")
     for node, counts in (r.get("node_logs") or {}).items():
         for msg, n in counts.items():
-            items.append(f"- node {node} logged {n}× `{msg}`")
+            items.append(f"- node {node} logged {n}× `{msg}` (its stderr over the whole run, shutdown included)")
     add("\n".join(items) if items else "Nothing: no errors, refusals, timeouts, missing notifications or warnings in the node logs.")
     add(f"\nThe generator made {g.get('signatures_made')} signatures; {g.get('flows_substituted')} requests were planned as another kind for want "
         f"of a suitable object.\n")
