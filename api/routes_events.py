@@ -14,6 +14,7 @@ May import: api, cadastre, node, fastapi.
 from __future__ import annotations
 
 import asyncio
+import time
 import json
 import re
 
@@ -81,22 +82,28 @@ async def stream(request: Request, after: str | None = Query(None, pattern=POSIT
         try:
             pos = start
             yield ": tamga event stream\n\n"
+            # A keep-alive goes out when nothing was sent for HEARTBEAT_S, whether or not blocks
+            # commit meanwhile (blocks without this caller's events send nothing).
+            last_sent = time.monotonic()
             while True:
                 page = _with_ids(reads.events_for(svc.db, ids, pos[0], pos[1], 500, until_height))
                 for e in page:
                     yield f"id: {e['id']}\nevent: {e['kind']}\ndata: {json.dumps(e, sort_keys=True, ensure_ascii=False)}\n\n"
                 if page:
                     pos = (page[-1]["height"], page[-1]["seq"])
+                    last_sent = time.monotonic()
                     continue
+                if time.monotonic() - last_sent >= HEARTBEAT_S:
+                    yield ": keep-alive\n\n"
+                    last_sent = time.monotonic()
                 done_height = svc.projection.height
                 if until_height is not None and done_height >= until_height:
                     return
                 if await request.is_disconnected():
                     return
                 try:
-                    await svc.rt.hub.wait_height_above(done_height, HEARTBEAT_S)
+                    await svc.rt.hub.wait_height_above(done_height, max(0.0, HEARTBEAT_S - (time.monotonic() - last_sent)))
                 except asyncio.TimeoutError:
-                    yield ": keep-alive\n\n"
                     continue
                 if svc.projection.height == done_height:
                     # The chain moved on but the cadastre did not (it is failing, see /health):

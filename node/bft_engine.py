@@ -238,6 +238,9 @@ class BftEngine:
         crash.point("after_block_write", txs=len(prepared.txs))
         rt.on_committed(prepared)
         self._decided_at_ms = rt.now_ms()
+        # The drive loop may be parked on a timer set before this decision (it came in a
+        # peer's message): wake it so the next height starts when it should.
+        self._wake.set()
 
     def _maybe_advance(self) -> None:
         if not self.core.decided:

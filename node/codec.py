@@ -17,20 +17,40 @@ from node.errors import MalformedInput
 PAYLOAD_DEPTH_MAX = 32
 
 
+_SCALARS = frozenset({type(None), bool, int, str, bytes})
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # what msgpack can carry
+
+
 def _canonical(value: Any, depth: int = 0) -> Any:
+    # Exact-type dispatch first: this runs for every record a contract writes, so the common
+    # cases must not pay for isinstance chains. Keys are sorted as str: UTF-8 preserves code
+    # point order, so this is the order of their UTF-8 bytes.
     if depth > PAYLOAD_DEPTH_MAX:
         raise MalformedInput(f"value nested deeper than {PAYLOAD_DEPTH_MAX} levels")
-    if value is None or isinstance(value, (bool, int, str, bytes)):
+    t = type(value)
+    if t in _SCALARS:
+        if t is int and not INT_MIN <= value <= INT_MAX:
+            raise MalformedInput(f"integer {value} does not fit in 64 bits")
         return value
+    if t is dict:
+        for k in value:
+            if type(k) is not str:
+                raise MalformedInput(f"map keys must be strings, got {type(k).__name__}")
+        d = depth + 1
+        return {k: _canonical(value[k], d) for k in sorted(value)}
+    if t is list or t is tuple:
+        d = depth + 1
+        return [_canonical(v, d) for v in value]
     if isinstance(value, float):
         raise MalformedInput("floats are not allowed; use integers (tiyn, square decimetres)")
+    # Subclasses (an IntEnum, a str subclass) are encoded as their base value.
+    for base in (bool, int, str, bytes):
+        if isinstance(value, base):
+            return _canonical(base(value), depth)
     if isinstance(value, (list, tuple)):
-        return [_canonical(v, depth + 1) for v in value]
+        return _canonical(list(value), depth)
     if isinstance(value, dict):
-        for k in value:
-            if not isinstance(k, str):
-                raise MalformedInput(f"map keys must be strings, got {type(k).__name__}")
-        return {k: _canonical(value[k], depth + 1) for k in sorted(value, key=lambda s: s.encode())}
+        return _canonical(dict(value), depth)
     raise MalformedInput(f"cannot encode a {type(value).__name__}")
 
 

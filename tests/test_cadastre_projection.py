@@ -212,3 +212,25 @@ def test_cadastre_status_command(hist):
 
     report = json.loads(result.output)
     assert report["height"] == hist.node.chain.head.height and report["objects"] == 3 and report["digest"] == digest(hist.proj)
+
+
+def test_a_projection_of_another_schema_is_dropped_and_rebuilt(tmp_path):
+    """A node restarted on code with another table layout rebuilds its projection instead of
+    failing on every block; the node-local tables (book of requests, webhooks) are kept."""
+    from cadastre.projection import Projection
+
+    path = str(tmp_path / "cadastre.sqlite")
+    p = Projection(path)
+    p.db.execute("INSERT OR REPLACE INTO p_meta (key, value) VALUES ('schema', 'old-layout')")
+    p.db.execute("INSERT OR REPLACE INTO p_meta (key, value) VALUES ('height', '41')")
+    p.db.execute("DROP TABLE p_objects")
+    p.db.execute("CREATE TABLE p_objects (cn TEXT PRIMARY KEY, a, b, c, d, e, f, g)")
+    p.db.execute("INSERT OR REPLACE INTO l_meta (key, value) VALUES ('outbox_height', '41')")
+    p.close()
+    again = Projection(path)
+    try:
+        assert len(again.db.execute("PRAGMA table_info(p_objects)").fetchall()) == 6
+        assert again.height == -1          # the next catch-up rebuilds from genesis
+        assert again.outbox_height == 41   # nothing is sent twice
+    finally:
+        again.close()
