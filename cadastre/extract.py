@@ -42,7 +42,7 @@ from node.commit import decode_commit, quorum_power, verify_commit
 from node.errors import InvalidBlock, MalformedInput, NotFound, TamgaError
 from node.genesis import Validator, validator_set_hash
 from node.hashing import hasher
-from node.pki import CertificateVerifier, der_from_pem
+from node.pki import CertificateVerifier, der_from_pem, verifier_for
 from node.state_tree import StateProof, verify_proof
 from proto import tamga_pb2 as pb
 
@@ -127,7 +127,7 @@ def build(chain, *, cn: str, kind: str, height: int | None, signer: signing.Sign
     if index is None:
         raise ExtractsUnavailable("this node is not a validator, so it cannot certify extracts; ask a validator's node")
     keys = {v.public_key for v in chain.validators}
-    ca = CertificateVerifier(chain.genesis.ca_certificate_pem.encode())
+    ca = verifier_for(chain.genesis.ca_certificate_pem.encode())
     certs = sorted({pem for pem in validator_certificates if certificate_key(ca, pem) in keys})
     doc = {
         "type": EXTRACT_TYPE,

@@ -34,7 +34,7 @@ from typing import Callable, Iterable
 from cadastre import canon, facts, schema, source
 from node import codec
 from node.errors import MalformedInput, StoreCorrupted, TamgaError
-from node.pki import CertificateVerifier
+from node.pki import verifier_for
 from proto import tamga_pb2 as pb
 
 log = logging.getLogger("tamga.cadastre")
@@ -65,7 +65,7 @@ class Projection:
         self.db = connect(path)
         self._drop_if_other_schema()
         self.db.executescript(schema.PROJECTION_DDL + schema.LOCAL_DDL)
-        self._certs: CertificateVerifier | None = None
+        self._certs = None  # the process-wide verifier of the chain's CA, set by bind()
         self._chain = None
         self.blocks_applied = 0
         # Called with (height, outbox rows queued) after each applied block: the webhook
@@ -123,7 +123,7 @@ class Projection:
                     "move it away or run `tamga cadastre rebuild`"
                 )
         self._chain = chain
-        self._certs = CertificateVerifier(chain.genesis.ca_certificate_pem.encode())
+        self._certs = verifier_for(chain.genesis.ca_certificate_pem.encode())
         self.db.execute("BEGIN IMMEDIATE")
         self._set_meta("p_meta", "genesis", genesis_hash)
         self._set_meta("l_meta", "genesis", genesis_hash)
@@ -313,7 +313,8 @@ class Projection:
         app = source.application(state, number)
         if app is None:
             return
-        data = canon.loads(canon.dumps(app))
+        text = canon.dumps(app)   # canonical: dumping its JSON form again gives the same text
+        data = canon.loads(text)
         filed = data.get("filed") if isinstance(data.get("filed"), dict) else {}
         objects = [o for o in data.get("objects") or [] if isinstance(o, str)]
         tx = data.get("tx")
@@ -322,7 +323,7 @@ class Projection:
             (
                 number, data.get("type"), data.get("status"), filed.get("height"), filed.get("time_ms"), data.get("deadline"),
                 bytes.fromhex(tx) if isinstance(tx, str) else None, canon.dumps(objects), canon.dumps(data.get("applicants") or []),
-                height, canon.dumps(data),
+                height, text,
             ),
         )
         self.db.executemany("INSERT OR IGNORE INTO p_application_objects VALUES (?, ?)", [(cn, number) for cn in objects])

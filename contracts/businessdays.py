@@ -26,7 +26,7 @@ import functools
 from typing import Callable
 
 from contracts import keys
-from node.codec import decode
+from node.codec import decode_trusted as decode  # state is hash-checked by the tree (or a proof)
 
 LOCAL_OFFSET_MS = 5 * 3600 * 1000          # Kazakhstan: UTC+5 all year
 DAY_MS = 24 * 3600 * 1000

@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from contracts import book, businessdays, keys
-from node.codec import decode
+from node.codec import decode_trusted as decode  # state is hash-checked by the tree (or a proof)
 
 
 class Readable(Protocol):

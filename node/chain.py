@@ -198,17 +198,24 @@ class Chain:
         block_state = Overlay(self.state())
         block_events = [event_to_proto(e) for e in self.executor.begin_block(ctx, block_state)]
         receipts: list[pb.Receipt] = []
+        # Whether a certificate is revoked, as of this point of the block: looked up in the
+        # tree once per certificate, forgotten whenever a tx writes a revocation.
+        revoked: dict[bytes, bool] = {}
         for tx in txs:
             tx_state = block_state.child()
             receipt = pb.Receipt(tx_id=tx.tx_id)
             try:
                 for signer in tx.signers:
                     signer.check_valid_at(ctx.time_ms)
-                    if tx_state.get(schema.state_revoked(signer.fingerprint)) is not None:
+                    fp = signer.fingerprint
+                    if fp not in revoked:
+                        revoked[fp] = tx_state.get(schema.state_revoked(fp)) is not None
+                    if revoked[fp]:
                         raise CertificateRevoked(f"certificate of {signer.name} (serial {signer.serial}) was revoked before this block")
                 # A proposer may include a tx no mempool admitted (validate_block verifies
                 # only its envelope): its stateless checks, roles included, run here too.
-                self.executor.check_tx(tx)
+                if not tx.admitted:
+                    self.executor.check_tx(tx)
                 outcome = self.executor.deliver_tx(ctx, tx, tx_state)
             except Refusal as refusal:
                 receipt.status, receipt.code, receipt.message, receipt.article = "refused", refusal.code, refusal.message, refusal.article
@@ -217,6 +224,8 @@ class Chain:
             except TamgaError as err:
                 receipt.status, receipt.code, receipt.message = "refused", err.code, err.message
             else:
+                if revoked and any(k.startswith(schema.STATE_REVOKED_PREFIX) for k in tx_state.writes):
+                    revoked.clear()
                 tx_state.merge_into_parent()
                 receipt.status, receipt.code, receipt.message, receipt.article = "applied", outcome.code, outcome.message, outcome.article
                 receipt.events.extend(event_to_proto(e) for e in outcome.events)

@@ -79,6 +79,9 @@ class VerifiedTx:
     signers: tuple[Credential, ...]
     body: bytes
     envelope: bytes
+    # Set by the mempool once the executor's stateless checks passed on this node; those
+    # checks are deterministic, so block execution need not repeat them for such a tx.
+    admitted: bool = False
 
     def signed_by(self, subject_id: str) -> bool:
         return any(s.subject_id == subject_id or s.iin == subject_id or s.bin == subject_id for s in self.signers)

@@ -10,6 +10,7 @@ May import: node.*.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import time
 from typing import Callable
 
@@ -39,6 +40,8 @@ class Mempool:
         self.now_ms = now_ms
         self._pending: "collections.OrderedDict[bytes, VerifiedTx]" = collections.OrderedDict()  # tx id -> tx
         self._by_envelope: dict[bytes, VerifiedTx] = {}
+        self._revoked_at: bytes = b""
+        self._revoked: dict[bytes, bool] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -58,9 +61,10 @@ class Mempool:
         now = self.now_ms()
         for signer in tx.signers:
             signer.check_valid_at(now)
-            if self.chain.is_revoked(signer.fingerprint):
+            if self._is_revoked(signer.fingerprint):
                 raise CertificateRevoked(f"certificate of {signer.name} (serial {signer.serial}) has been revoked")
         self.executor.check_tx(tx)
+        tx = dataclasses.replace(tx, admitted=True)
         self._pending[tx.tx_id] = tx
         self._by_envelope[sha256(envelope)] = tx
         return tx
@@ -68,6 +72,17 @@ class Mempool:
     def get(self, tx_id: bytes) -> VerifiedTx | None:
         """The pending tx with this id, if any."""
         return self._pending.get(tx_id)
+
+    def _is_revoked(self, fingerprint: bytes) -> bool:
+        """Revocation at the head, remembered until the head moves (a state-tree read per
+        signer per tx otherwise; block execution checks again at its own point)."""
+        head = self.chain.head.block_hash
+        if head != self._revoked_at:
+            self._revoked_at, self._revoked = head, {}
+        known = self._revoked.get(fingerprint)
+        if known is None:
+            known = self._revoked[fingerprint] = self.chain.is_revoked(fingerprint)
+        return known
 
     def lookup(self, envelope: bytes) -> VerifiedTx | None:
         """The verified tx for these envelope bytes, if this node admitted it."""

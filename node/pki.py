@@ -97,6 +97,13 @@ def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bytes | None:
         return None
 
 
+@functools.lru_cache(maxsize=8)
+def verifier_for(ca_cert_pem: bytes) -> "CertificateVerifier":
+    """The process's one verifier for this CA: the mempool, the cadastre projection, the API
+    and peers share its cache, so a certificate is parsed and checked once per process."""
+    return CertificateVerifier(ca_cert_pem)
+
+
 class CertificateVerifier:
     """Checks that certificates were issued by the consortium CA and reads what they bind.
 
@@ -240,7 +247,7 @@ class CertificateAuthority:
         return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
     def verifier(self) -> CertificateVerifier:
-        return CertificateVerifier(self.cert_pem)
+        return verifier_for(self.cert_pem)
 
     def _builder(self, name: str, iin: str | None, bin_: str | None, organisation: str | None, not_before: datetime.datetime, not_after: datetime.datetime) -> x509.CertificateBuilder:
         attrs = [x509.NameAttribute(NameOID.COMMON_NAME, name)]

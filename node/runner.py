@@ -31,7 +31,7 @@ from node.ledger_service import LedgerServicer
 from node.logs import fields
 from node.mempool import Mempool
 from node.peers import GRPC_OPTIONS
-from node.pki import CertificateVerifier
+from node.pki import verifier_for
 from node.signing import Signer
 from proto import tamga_pb2 as pb
 from proto import tamga_pb2_grpc as pbg
@@ -57,7 +57,7 @@ class NodeRuntime:
         self.kv = LevelDBStore(os.path.join(config.path(config.data_dir), "db"))
         self.executor = executor_for(self.genesis.app)
         self.chain = Chain(self.kv, self.genesis, self.executor)
-        self.certificates = CertificateVerifier(self.genesis.ca_certificate_pem.encode())
+        self.certificates = verifier_for(self.genesis.ca_certificate_pem.encode())
         self.envelopes = EnvelopeVerifier(self.genesis.chain_id, self.certificates)
         self.mempool = Mempool(self.chain, self.envelopes, self.executor, now_ms=now_ms)
         self.hub = CommitHub(self.chain.head.height)

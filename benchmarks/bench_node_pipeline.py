@@ -1,0 +1,167 @@
+"""Per-transaction CPU of each stage of one node's commit pipeline, in one process.
+
+    .venv/bin/python -m benchmarks.bench_node_pipeline [--txs 4000] [--block-txs 500] [--json] [--profile FILE]
+
+What a validator does for every transaction of a 4-node consortium, stage by stage, on a real
+LevelDB store and SQLite cadastre: admission (decode, certificate, Ed25519 check, stateless
+checks), block building (contract execution and the state-tree update), validation of the
+same block as a peer would (re-execution), the synced commit batch, and the cadastre
+projection. Pilot-like transactions (pledge filings signed by bank and pledgors, the
+registrar's decisions, sales, legal claims) from the load generator's workload, signed before
+timing. Prints µs per tx for each stage; the sum bounds the consortium's throughput on this
+machine: 4 nodes share its cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime
+import os
+import sys
+import tempfile
+import time
+
+from benchmarks.common import dump_json, machine
+from benchmarks.loadgen.population import Population
+from benchmarks.loadgen.workload import Workload
+from cadastre.projection import Projection
+from contracts import RegistryExecutor, queries
+from contracts.genesis import default_app_state
+from node import identity, pki, signing
+from node.chain import Chain
+from node.envelope import EnvelopeVerifier
+from node.genesis import Genesis, Validator
+from node.kv import LevelDBStore, MemoryStore
+from node.mempool import Mempool
+from proto import tamga_pb2 as pb
+
+NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+def setup(tmp: str, people: int, objects: int):
+    ca = pki.CertificateAuthority.create("bench CA", NOW)
+    bank_bins = [identity.make_bin(datetime.date(1999, 12, 1), 3003 + i) for i in range(2)]
+    pop = Population(people, objects, bank_bins=bank_bins, registrar_bin=identity.make_bin(datetime.date(2016, 3, 1), 2002), moj_bin=identity.make_bin(datetime.date(1996, 5, 1), 1001))
+    pop.issue(ca, NOW)
+    keys = [signing.Signer(bytes([i + 1]) * 32) for i in range(4)]
+    genesis = Genesis(
+        chain_id="tamga-bench-1",
+        genesis_time_ms=int(NOW.timestamp() * 1000),
+        ca_certificate_pem=ca.cert_pem.decode(),
+        validators=tuple(Validator(f"v{i}", k.public_key) for i, k in enumerate(keys)),
+        app_state=default_app_state(register=pop.objects),
+    )
+    genesis.consensus["block_txs_max"] = 100_000
+    proposer = Chain(LevelDBStore(os.path.join(tmp, "proposer")), genesis, RegistryExecutor())
+    validator = Chain(LevelDBStore(os.path.join(tmp, "validator")), genesis, RegistryExecutor())
+    projection = Projection(os.path.join(tmp, "cadastre.sqlite"))
+    projection.bind(validator)
+    projection.catch_up()
+    verifier = EnvelopeVerifier(genesis.chain_id, ca.verifier())
+    clock = lambda: int(NOW.timestamp() * 1000)  # noqa: E731
+    mempool = Mempool(proposer, verifier, RegistryExecutor(), now_ms=clock)
+    vmempool = Mempool(validator, verifier, RegistryExecutor(), now_ms=clock)
+    return genesis, keys, pop, proposer, validator, projection, mempool, vmempool
+
+
+def commit_cert(genesis, keys, prepared) -> bytes:
+    ts = prepared.header.time_ms + 1
+    c = pb.CommitCertificate(height=prepared.height, round=0, block_hash=prepared.block_hash)
+    for i, k in enumerate(keys[:3]):
+        c.signatures.add(validator_index=i, timestamp_ms=ts, signature=k.sign("vote", genesis.chain_id, __import__("node.signing", fromlist=["x"]).vote_sign_bytes(pb.PRECOMMIT, prepared.height, 0, prepared.block_hash, ts)))
+    return c.SerializeToString()
+
+
+def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        genesis, keys, pop, proposer, validator, projection, mempool, vmempool = setup(tmp, people, objects)
+        work = Workload(pop, genesis.chain_id, mix={"pledge": 55, "sale": 15, "claim": 15, "discharge": 0, "check": 0}, with_checks=False)
+        firsts = [next(f.flow).envelope for f in work.plan(txs // 2, txs_only=True)]
+        stages = {"admission (x2 nodes)": 0.0, "build (proposer)": 0.0, "validate (peer)": 0.0, "commit (synced batch)": 0.0, "projection": 0.0}
+        done = 0
+        prof = cProfile.Profile() if profile else None
+
+        def block(envelopes: list[bytes]) -> list[pb.Receipt]:
+            nonlocal done
+            if prof:
+                prof.enable()
+            t0 = time.perf_counter()
+            for env in envelopes:
+                mempool.add(env)
+                vmempool.add(env)
+            t1 = time.perf_counter()
+            last_commit = proposer.commit_bytes(proposer.head.height) if proposer.head.height else b""
+            prepared = proposer.build_block(mempool.reap(100_000, 10**9), keys[0].public_key, last_commit)
+            t2 = time.perf_counter()
+            peer = validator.validate_block(prepared.block_bytes, vmempool.verify_for_block)
+            t3 = time.perf_counter()
+            cert = commit_cert(genesis, keys, prepared)
+            proposer.commit(prepared, cert)
+            validator.commit(peer, cert)
+            t4 = time.perf_counter()
+            projection.catch_up()
+            t5 = time.perf_counter()
+            if prof:
+                prof.disable()
+            mempool.remove_committed(prepared.txs)
+            vmempool.remove_committed(peer.txs)
+            stages["admission (x2 nodes)"] += (t1 - t0) / 2
+            stages["build (proposer)"] += t2 - t1
+            stages["validate (peer)"] += t3 - t2
+            stages["commit (synced batch)"] += (t4 - t3) / 2
+            stages["projection"] += t5 - t4
+            done += len(envelopes)
+            return list(peer.execution.receipts)
+
+        decisions: list[bytes] = []
+        for i in range(0, len(firsts), block_txs):
+            receipts = block(firsts[i:i + block_txs] + decisions)
+            decisions = []
+            for r in receipts:
+                for e in r.events:
+                    if e.kind == "application.filed":
+                        from node import codec
+
+                        decisions.append(work.decide(codec.decode(e.data)["application"]))
+        if decisions:
+            block(decisions)
+        if prof:
+            prof.dump_stats(profile)
+        per_tx = {k: round(v / done * 1e6, 1) for k, v in stages.items()}
+        # A node either builds a block (its proposer) or validates it: count their mean once.
+        total = sum(v for k, v in per_tx.items() if k not in ("build (proposer)", "validate (peer)")) + (per_tx["build (proposer)"] + per_tx["validate (peer)"]) / 2
+        return {
+            "txs": done,
+            "block_txs": block_txs,
+            "objects": objects,
+            "us_per_tx": per_tx,
+            "node_us_per_tx": round(total, 1),
+            "bound_tx_per_s_4_nodes_on_cpus": round((os.cpu_count() or 2) / (4 * total / 1e6)),
+        }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--txs", type=int, default=4000)
+    ap.add_argument("--block-txs", type=int, default=500)
+    ap.add_argument("--people", type=int, default=2000)
+    ap.add_argument("--objects", type=int, default=6000)
+    ap.add_argument("--profile", default=None, help="write cProfile stats to this file")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    result = run(args.txs, args.block_txs, args.people, args.objects, args.profile)
+    result["machine"] = machine()
+    if args.json:
+        dump_json(result)
+        return 0
+    print(f"{result['txs']} txs in blocks of ~{args.block_txs}, register of {args.objects} objects; µs of CPU per tx:")
+    for k, v in result["us_per_tx"].items():
+        print(f"  {k:<24} {v:>8.1f}")
+    print(f"  {'one node (admission, execution once, commit, projection)':<24} {result['node_us_per_tx']:>8.1f}")
+    print(f"bound for 4 such nodes sharing {os.cpu_count()} cores: {result['bound_tx_per_s_4_nodes_on_cpus']:,} tx/s (before networking, consensus and client APIs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
