@@ -31,6 +31,10 @@ from node.state_tree import EMPTY_ROOT, StateTree
 from proto import tamga_pb2 as pb
 
 ZERO_HASH = bytes(32)
+# Decoded, hash-checked state-tree nodes kept in memory (a few hundred MB at most): every
+# write makes a new path of nodes, so a small cache soon evicts the leaves of records that
+# are read again later, and each miss is a LevelDB read plus a hash check.
+STATE_CACHE_NODES = 400_000
 # Header, last commit (a few hundred bytes per validator) and protobuf framing of the txs.
 BLOCK_OVERHEAD_BYTES_MAX = 256 * 1024
 
@@ -97,7 +101,7 @@ class Chain:
         self.hash = genesis.hash_fn
         self.chain_id = genesis.chain_id
         self.validators = genesis.validators
-        self.tree = StateTree(kv, self.hash)
+        self.tree = StateTree(kv, self.hash, cache_size=STATE_CACHE_NODES)
         self._prepared: dict[bytes, PreparedBlock] = {}
         stored = kv.get(schema.META_GENESIS)
         if stored is None:
