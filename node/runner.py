@@ -162,12 +162,23 @@ class NodeRuntime:
         host, port = self.config.http_listen.rsplit(":", 1)
         server = uvicorn.Server(uvicorn.Config(create_app(self), host=host, port=int(port), log_level="warning", lifespan="on"))
         server.install_signal_handlers = lambda: None  # the runtime owns the signals
+        self._http_server = server
         await server.serve()
 
     async def stop(self) -> None:
         await self.engine.stop()
         if self._http_task:
-            self._http_task.cancel()
+            # Ask uvicorn to finish (lifespan shutdown closes the cadastre and webhook sender)
+            # rather than cancelling it mid-request.
+            server = getattr(self, "_http_server", None)
+            if server is not None:
+                server.should_exit = True
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._http_task), 5)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    self._http_task.cancel()
+            else:
+                self._http_task.cancel()
         if self._grpc:
             await self._grpc.stop(grace=0.5)
         self.kv.close()
