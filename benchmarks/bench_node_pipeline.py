@@ -26,13 +26,13 @@ from benchmarks.common import dump_json, machine
 from benchmarks.loadgen.population import Population
 from benchmarks.loadgen.workload import Workload
 from cadastre.projection import Projection
-from contracts import RegistryExecutor, queries
+from contracts import RegistryExecutor
 from contracts.genesis import default_app_state
-from node import identity, pki, signing
+from node import codec, identity, pki, signing
 from node.chain import Chain
 from node.envelope import EnvelopeVerifier
 from node.genesis import Genesis, Validator
-from node.kv import LevelDBStore, MemoryStore
+from node.kv import LevelDBStore
 from node.mempool import Mempool
 from proto import tamga_pb2 as pb
 
@@ -69,7 +69,7 @@ def commit_cert(genesis, keys, prepared) -> bytes:
     ts = prepared.header.time_ms + 1
     c = pb.CommitCertificate(height=prepared.height, round=0, block_hash=prepared.block_hash)
     for i, k in enumerate(keys[:3]):
-        c.signatures.add(validator_index=i, timestamp_ms=ts, signature=k.sign("vote", genesis.chain_id, __import__("node.signing", fromlist=["x"]).vote_sign_bytes(pb.PRECOMMIT, prepared.height, 0, prepared.block_hash, ts)))
+        c.signatures.add(validator_index=i, timestamp_ms=ts, signature=k.sign("vote", genesis.chain_id, signing.vote_sign_bytes(pb.PRECOMMIT, prepared.height, 0, prepared.block_hash, ts)))
     return c.SerializeToString()
 
 
@@ -121,8 +121,6 @@ def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None
             for r in receipts:
                 for e in r.events:
                     if e.kind == "application.filed":
-                        from node import codec
-
                         decisions.append(work.decide(codec.decode(e.data)["application"]))
         if decisions:
             block(decisions)

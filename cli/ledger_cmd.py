@@ -25,6 +25,7 @@ def _fail(err: grpc.RpcError) -> None:
 def block_dict(resp) -> dict:
     from node import codec
     from node.envelope import tx_id_of
+    from node.hashing import sha256
     from proto import tamga_pb2 as pb
 
     block = pb.Block.FromString(resp.block)
@@ -33,12 +34,13 @@ def block_dict(resp) -> dict:
     receipts = pb.ReceiptList.FromString(resp.receipts)
     txs = []
     for env, receipt in zip(block.txs, receipts.receipts):
-        body = pb.TxBody.FromString(pb.Envelope.FromString(env).body)
-        txs.append({"tx_id": tx_id_of(pb.Envelope.FromString(env).body).hex(), "kind": body.kind, "status": receipt.status, "code": receipt.code, "message": receipt.message, "article": receipt.article,
+        raw_body = pb.Envelope.FromString(env).body
+        body = pb.TxBody.FromString(raw_body)
+        txs.append({"tx_id": tx_id_of(raw_body).hex(), "kind": body.kind, "status": receipt.status, "code": receipt.code, "message": receipt.message, "article": receipt.article,
                     "events": [{"kind": e.kind, "recipients": list(e.recipients), "data": _jsonable(codec.decode(e.data))} for e in receipt.events]})
     return {
         "height": header.height,
-        "hash": __import__("hashlib").sha256(block.header).hexdigest(),
+        "hash": sha256(block.header).hex(),
         "time_ms": header.time_ms,
         "prev_hash": header.prev_hash.hex(),
         "tx_root": header.tx_root.hex(),

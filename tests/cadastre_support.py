@@ -5,6 +5,8 @@ systems sign them (api/client_auth.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 import contextlib
 import datetime
@@ -272,3 +274,12 @@ class ThreadedNode:
             await self._stop.wait()
             server.should_exit = True
             await task
+
+
+@pytest.fixture
+async def api_node(tmp_path, test_pki):
+    """A running node with the demo people and register (the fixture several API test files use)."""
+    people = People(test_pki)
+    async with running_node(str(tmp_path / "node"), test_pki, {"register": register(people)}) as n:
+        n.people = people
+        yield n

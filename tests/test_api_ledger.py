@@ -9,17 +9,14 @@ import base64
 import pytest
 
 from contracts import builders as B
-from tests.cadastre_support import CN, People, application_number, pledge, register, running_node
+from tests.cadastre_support import CN, api_node, application_number, pledge  # noqa: F401  (api_node is a fixture)
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def node(tmp_path, test_pki):
-    people = People(test_pki)
-    async with running_node(str(tmp_path / "node"), test_pki, {"register": register(people)}) as n:
-        n.people = people
-        yield n
+def node(api_node):
+    return api_node
 
 
 async def test_submit_then_follow_the_receipt_to_registration(node):
