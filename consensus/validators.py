@@ -72,7 +72,8 @@ class ValidatorSet:
         return isinstance(other, ValidatorSet) and self.validators == other.validators
 
     def __hash__(self) -> int:
-        return hash(self.validators)
+        # From the set's own SHA-256, not hash(): the same in every process.
+        return int.from_bytes(self.hash()[:8], "big")
 
     def index_of(self, public_key: bytes) -> int | None:
         return self._index.get(public_key)

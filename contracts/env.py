@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from contracts import businessdays, keys
-from node.codec import decode_trusted, encode
+from node.codec import decode_trusted, encode_trusted
 from node.interfaces import BlockContext, Event, StateView, VerifiedTx
 
 MOJ = "MOJ"    # recipient: the Ministry of Justice legal cadastre IS
@@ -40,7 +40,7 @@ class Records:
         """Undecoded read for keys written outside this buffer's knowledge (calendar reader)."""
         if key in self._dirty:
             v = self._dirty[key]
-            return None if v is _DELETED else encode(v)
+            return None if v is _DELETED else encode_trusted(v)
         return self.state.get(key)
 
     def put(self, key: bytes, value: Any) -> None:
@@ -57,7 +57,7 @@ class Records:
             if v is _DELETED:
                 self.state.delete(k)
             else:
-                self.state.set(k, encode(v))
+                self.state.set(k, encode_trusted(v))
         self._dirty.clear()
 
     # counters --------------------------------------------------------------------------

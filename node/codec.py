@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgpack
+import ormsgpack
 
 from node.errors import MalformedInput
 
@@ -57,6 +58,27 @@ def _canonical(value: Any, depth: int = 0) -> Any:
 def encode(value: Any) -> bytes:
     """The canonical bytes of `value` (dicts, lists, str, bytes, int, bool, None)."""
     return msgpack.packb(_canonical(value), use_bin_type=True)
+
+
+# ormsgpack (Rust) writes the same bytes as `encode` for every value `encode` accepts: keys
+# sorted by code point (= UTF-8 byte order), shortest integers, str/bin types as msgpack's
+# use_bin_type (tests/test_codec_fast.py compares the two over generated values). It refuses
+# non-str keys and integers beyond 64 bits by itself; the passthrough options make it refuse
+# dataclasses, datetimes and UUIDs, which it would otherwise encode. It does NOT refuse
+# floats and does not limit depth, hence "trusted" below.
+_FAST_OPTIONS = ormsgpack.OPT_SORT_KEYS | ormsgpack.OPT_PASSTHROUGH_DATACLASS | ormsgpack.OPT_PASSTHROUGH_DATETIME | ormsgpack.OPT_PASSTHROUGH_UUID
+
+
+def encode_trusted(value: Any) -> bytes:
+    """The canonical bytes of a value this node's own code built (contract records, events,
+    heads), about ten times faster than `encode`. Callers must not put floats in: contracts/
+    and consensus/ cannot make one (no float literals, `/`, float() or math: enforced by
+    tests/test_determinism_lint.py), and every payload they copy from came through `decode`,
+    which refuses floats. Depth is bounded by the same payload checks."""
+    try:
+        return ormsgpack.packb(value, option=_FAST_OPTIONS)
+    except TypeError:
+        return encode(value)  # raises MalformedInput with the precise reason
 
 
 def decode(data: bytes) -> Any:
