@@ -17,6 +17,7 @@ May import: node.*, proto.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Callable, Iterable, Sequence
 
 from google.protobuf.message import DecodeError
@@ -35,6 +36,11 @@ ZERO_HASH = bytes(32)
 # write makes a new path of nodes, so a small cache soon evicts the leaves of records that
 # are read again later, and each miss is a LevelDB read plus a hash check.
 STATE_CACHE_NODES = 400_000
+# Values of the head state by key (a "flat" read cache in front of the tree, like geth's
+# snapshot layer): execution reads ~7 records per tx, and a tree read walks ~5 nodes. Filled
+# from tree reads at the head root and from each committed block's writes, so every entry is
+# the head's value; dropped wholesale when the head moves in any other way.
+HEAD_VALUES_MAX = 200_000
 # Header, last commit (a few hundred bytes per validator) and protobuf framing of the txs.
 BLOCK_OVERHEAD_BYTES_MAX = 256 * 1024
 
@@ -67,6 +73,7 @@ class Execution:
     block_events: list[pb.Event]
     receipt_list: bytes
     new_nodes: dict[bytes, bytes]
+    writes: dict[bytes, bytes | None]
 
 
 @dataclasses.dataclass
@@ -82,7 +89,7 @@ class PreparedBlock:
 
 
 def event_to_proto(ev: Event) -> pb.Event:
-    return pb.Event(kind=ev.kind, data=codec.encode(dict(ev.data)), recipients=list(ev.recipients))
+    return pb.Event(kind=ev.kind, data=codec.encode_trusted(dict(ev.data)), recipients=list(ev.recipients))
 
 
 def results_root(receipts: Sequence[bytes], block_events_bytes: bytes, hash_fn) -> bytes:
@@ -103,6 +110,7 @@ class Chain:
         self.validators = genesis.validators
         self.tree = StateTree(kv, self.hash, cache_size=STATE_CACHE_NODES)
         self._prepared: dict[bytes, PreparedBlock] = {}
+        self._head_values: dict[bytes, bytes | None] = {}
         stored = kv.get(schema.META_GENESIS)
         if stored is None:
             self._init_chain()
@@ -136,7 +144,22 @@ class Chain:
     def state(self, root: bytes | None = None) -> ReadOnlyState:
         """The state at `root` (default: the head's)."""
         r = self.head.state_root if root is None else root
-        return ReadOnlyState(lambda key: self.tree.get(r, key))
+        return ReadOnlyState(lambda key: self._read(r, key))
+
+    def _read(self, root: bytes, key: bytes) -> bytes | None:
+        if root != self.head.state_root:  # an older state (or the head moved since)
+            return self.tree.get(root, key)
+        values = self._head_values
+        if key in values:
+            return values[key]
+        value = self.tree.get(root, key)
+        if len(values) >= HEAD_VALUES_MAX:
+            # Oldest first (dicts keep insertion order): cheap, and good enough for a cache
+            # whose hot part (the objects and people being dealt with) is refilled on use.
+            for old in list(itertools.islice(values, HEAD_VALUES_MAX // 8)):
+                del values[old]
+        values[key] = value
+        return value
 
     def block_bytes(self, height: int) -> bytes:
         data = self.kv.get(schema.block(height))
@@ -245,6 +268,7 @@ class Chain:
             block_events=block_events,
             receipt_list=receipt_list,
             new_nodes=new_nodes,
+            writes=block_state.writes,
         )
 
     def _check_new_txs(self, txs: Sequence[VerifiedTx]) -> None:
@@ -353,6 +377,7 @@ class Chain:
         self.kv.write(self.commit_records(prepared, commit), sync=True)
         self.head = Head(prepared.height, prepared.block_hash, prepared.header.time_ms, prepared.execution.state_root)
         self.tree.remember(prepared.execution.new_nodes)
+        self._head_values.update(prepared.execution.writes)
         self._prepared.clear()
 
     def commit_records(self, prepared: PreparedBlock, commit: bytes) -> dict[bytes, bytes]:
