@@ -133,7 +133,7 @@ class BftEngine:
             # call_soon even when due now: txs submitted in the same loop turn share a batch.
             due = max(0.0, self._gossip_sent_at + TX_GOSSIP_INTERVAL_MS / 1000 - loop.time())
             loop.call_later(due, self._flush_gossip) if due else loop.call_soon(self._flush_gossip)
-        self._wake.set()
+        self._wake_for_txs()
 
     def status(self) -> dict:
         return {
@@ -155,6 +155,12 @@ class BftEngine:
         for t in self._tasks:
             t.cancel()
         await self.transport.stop()
+
+    def _wake_for_txs(self) -> None:
+        # New txs matter to the drive loop only when it waits for some to start the next
+        # height; otherwise each would cost a loop turn (a timer and a task) for nothing.
+        if self.core.decided:
+            self._wake.set()
 
     # --- the loop ----------------------------------------------------------------------
     async def _drive(self) -> None:
@@ -190,7 +196,7 @@ class BftEngine:
                     self.stats["gossip_txs_in"] += 1
                 except TamgaError:
                     self.stats["gossip_txs_refused"] += 1
-            self._wake.set()
+            self._wake_for_txs()
             return
         self.stats["messages_in"] += 1
         try:

@@ -102,6 +102,8 @@ def decode_trusted(data: bytes) -> Any:
     state tree checks every node it loads), skipping the canonical re-encoding check that
     `decode` does for input from outside. Still strict about msgpack itself."""
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
-    except Exception as exc:
+        # ormsgpack decodes to the same values as msgpack (str keys only, lists for arrays)
+        # in about half the time; contracts read ~9 records per tx.
+        return ormsgpack.unpackb(data)
+    except (ValueError, TypeError) as exc:
         raise MalformedInput(f"stored record is not valid msgpack: {exc}") from None

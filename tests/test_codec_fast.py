@@ -69,3 +69,16 @@ def test_fast_encoder_refuses_what_encode_refuses_with_the_same_error(bad, why):
         codec.encode_trusted({"v": bad})
     with pytest.raises(MalformedInput, match=why):
         codec.encode({"v": bad})
+
+
+@settings(max_examples=300)
+@given(values)
+def test_trusted_decoder_reads_what_the_strict_decoder_reads(value):
+    data = codec.encode(value)
+    assert codec.decode_trusted(data) == codec.decode(data)
+
+
+@pytest.mark.parametrize("data", [b"\xc1", b"\x81\x01\x02", b"\x92\x01"])
+def test_trusted_decoder_refuses_bad_msgpack_with_a_typed_error(data):
+    with pytest.raises(MalformedInput, match="not valid msgpack"):
+        codec.decode_trusted(data)
