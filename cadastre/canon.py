@@ -38,3 +38,9 @@ def dumps(value: Any) -> str:
 
 def loads(text: str | bytes | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def normal(value: Any) -> Any:
+    """`value` in its JSON form, exactly as loads(dumps(value)) gives it (bytes as hex, keys
+    in sorted order): what a reader gets for a value the cadastre stored as text."""
+    return json.loads(dumps(value))

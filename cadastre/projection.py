@@ -6,9 +6,13 @@ chain on start and after every commit, so it never depends on being called for e
 
 For each block, in ONE SQLite transaction:
 - the block, every tx with its receipt, every event (receipts' then the block's own);
-- for every object an event names (data["objects"]), the sheet and the certificate of
-  encumbrances re-read through contracts/queries.py at the block's state root: the current
-  row is replaced and a version row for (object, height) is written when it changed;
+- for every object an event names (data["objects"]), the ledger records its sheet and
+  certificate of encumbrances are derived from, read at the block's state root
+  (source.sheet_records): a version row for (object, height) is written when they differ
+  from the previous version's (a comparison of bytes), and the index rows (search columns,
+  holders, address) wherever what they hold changed. The sheet itself is
+  made by contracts/queries.py's views from those records when it is read (records.py), so
+  the commit path does no view work and no JSON;
 - for every application an event names (data["application"]), its record in the book of
   documents received;
 - webhook deliveries for the block's events (the outbox), when the block is above the
@@ -31,13 +35,15 @@ import sqlite3
 import time
 from typing import Callable, Iterable
 
-from cadastre import canon, facts, schema, source
+from cadastre import canon, facts, records, schema, source
 from node import codec
-from node.errors import MalformedInput, StoreCorrupted, TamgaError
+from node.errors import StoreCorrupted, TamgaError
 from node.pki import verifier_for
 from proto import tamga_pb2 as pb
 
 log = logging.getLogger("tamga.cadastre")
+
+SIGNER_CACHE_MAX = 10_000   # signers' JSON by certificate; the consortium has far fewer
 
 Progress = Callable[[int, int], None]
 
@@ -67,6 +73,7 @@ class Projection:
         self.db.executescript(schema.PROJECTION_DDL + schema.LOCAL_DDL)
         self._certs = None  # the process-wide verifier of the chain's CA, set by bind()
         self._chain = None
+        self._signers: dict[bytes, str] = {}
         self.blocks_applied = 0
         # Called with (height, outbox rows queued) after each applied block: the webhook
         # worker wakes on it.
@@ -123,6 +130,7 @@ class Projection:
                     "move it away or run `tamga cadastre rebuild`"
                 )
         self._chain = chain
+        self._signers.clear()
         self._certs = verifier_for(chain.genesis.ca_certificate_pem.encode())
         self.db.execute("BEGIN IMMEDIATE")
         self._set_meta("p_meta", "genesis", genesis_hash)
@@ -172,10 +180,8 @@ class Projection:
                         cns.append(key[len(prefix):].decode())
                     elif key.startswith(app_prefix) and len(key) == len(app_prefix) + 8:
                         numbers.append(int.from_bytes(key[len(app_prefix):], "big"))
-                for cn in sorted(cns):
-                    self._project_object(state, cn, 0)
-                for n in sorted(numbers):
-                    self._project_application(state, n, 0)
+                self._project_objects(state, sorted(cns), 0)
+                self._project_applications(state, sorted(numbers), 0)
             self._set_meta("p_meta", "height", 0)
             self.db.execute("COMMIT")
         except BaseException:
@@ -195,111 +201,122 @@ class Projection:
         state = chain.state(header.state_root)
         assert len(results.receipts) == len(block.txs), f"height {height}: {len(block.txs)} txs but {len(results.receipts)} receipts"
         queued = 0
-        self.db.execute("BEGIN IMMEDIATE")
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.execute(
+            db.execute(
                 "INSERT OR REPLACE INTO p_blocks VALUES (?, ?, ?, ?, ?, ?)",
                 (height, chain.hash(block.header), header.time_ms, len(block.txs), header.state_root, header.proposer),
             )
+            tx_rows = []
             events: list[tuple[bytes | None, pb.Event]] = []
             for idx, (env_bytes, receipt) in enumerate(zip(block.txs, results.receipts)):
-                self._project_tx(height, idx, env_bytes, receipt)
-                events.extend((receipt.tx_id, ev) for ev in receipt.events)
+                tx_rows.append(self._tx_row(height, idx, env_bytes, receipt))
+                tx_id = receipt.tx_id
+                events.extend((tx_id, ev) for ev in receipt.events)
             events.extend((None, ev) for ev in results.block_events)
+            db.executemany("INSERT OR REPLACE INTO p_txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tx_rows)
             objects: set[str] = set()
             applications: set[int] = set()
             rows = []
             recipient_rows = []
             for seq, (tx_id, ev) in enumerate(events):
-                data = _event_data(ev)
-                objs = [o for o in data.get("objects") or [] if isinstance(o, str)]
-                objects.update(objs)
+                raw = ev.data
+                data = _event_data(raw)
+                objs = data.get("objects")
+                if objs:
+                    objects.update(o for o in objs if isinstance(o, str))
                 number = data.get("application")
                 if isinstance(number, int) and not isinstance(number, bool):
                     applications.add(number)
-                rows.append((height, seq, tx_id, ev.kind, canon.dumps(data), canon.dumps(list(ev.recipients)), canon.dumps(objs)))
-                recipient_rows += [(r, height, seq) for r in sorted(set(ev.recipients))]
-            self.db.executemany("INSERT OR REPLACE INTO p_events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            self.db.executemany("INSERT OR REPLACE INTO p_event_recipients VALUES (?, ?, ?)", recipient_rows)
+                recipients = ev.recipients
+                rows.append((height, seq, tx_id, ev.kind, raw, canon.dumps(list(recipients))))
+                if recipients:
+                    recipient_rows += [(r, height, seq) for r in sorted(set(recipients))]
+            db.executemany("INSERT OR REPLACE INTO p_events VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO p_event_recipients VALUES (?, ?, ?)", recipient_rows)
             if source.available():
-                for cn in sorted(objects):
-                    self._project_object(state, cn, height)
-                for n in sorted(applications):
-                    self._project_application(state, n, height)
+                self._project_objects(state, sorted(objects), height)
+                self._project_applications(state, sorted(applications), height)
             if height > self.outbox_height:
                 queued = self._queue_deliveries(height, rows)
                 self._set_meta("l_meta", "outbox_height", height)
             if height > self.height:
                 self._set_meta("p_meta", "height", height)
-            self.db.execute("COMMIT")
+            db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
         self.blocks_applied += 1
         for cb in self.on_applied:
             cb(height, queued)
         return True
 
-    def _project_tx(self, height: int, idx: int, env_bytes: bytes, receipt: pb.Receipt) -> None:
-        kind, memo, signers = "", "", []
+    def _tx_row(self, height: int, idx: int, env_bytes: bytes, receipt: pb.Receipt) -> tuple:
         try:
             env = pb.Envelope.FromString(env_bytes)
             body = pb.TxBody.FromString(env.body)
-            kind, memo = body.kind, body.memo
-            assert self._certs is not None
-            for sig in env.signatures:
-                cred = self._certs.credential(sig.certificate)
-                signers.append({"name": cred.name, "iin": cred.iin, "bin": cred.bin, "roles": list(cred.roles), "fingerprint": cred.fingerprint})
+            signers = ",".join([self._signer_json(sig.certificate) for sig in env.signatures])
         except Exception as exc:  # a committed envelope was verified before it was committed
             raise StoreCorrupted(f"committed tx {receipt.tx_id.hex()} at height {height} does not decode: {exc}") from None
-        self.db.execute(
-            "INSERT OR REPLACE INTO p_txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (receipt.tx_id, height, idx, kind, canon.dumps(signers), receipt.status, receipt.code, receipt.message, receipt.article, memo),
-        )
+        return (receipt.tx_id, height, idx, body.kind, "[" + signers + "]", receipt.status, receipt.code, receipt.message, receipt.article, body.memo)
 
-    def _project_object(self, state, cn: str, height: int) -> None:
-        state = source.CachedState(state)
-        sheet = source.read_object(state, cn)
-        if sheet is None:
-            return  # named in an event but never registered (a refused filing, say)
-        cert = source.encumbrance_certificate(state, cn)
-        sheet_text = canon.dumps(sheet)
-        cert_text = canon.dumps(cert)
+    def _signer_json(self, certificate: bytes) -> str:
+        """The JSON of a signer as p_txs shows it; a function of the certificate's bytes (and
+        the chain's CA), so computed once per certificate."""
+        text = self._signers.get(certificate)
+        if text is None:
+            assert self._certs is not None
+            cred = self._certs.credential(certificate)
+            text = canon.dumps({"name": cred.name, "iin": cred.iin, "bin": cred.bin, "roles": list(cred.roles), "fingerprint": cred.fingerprint})
+            if len(self._signers) >= SIGNER_CACHE_MAX:
+                self._signers.clear()
+            self._signers[certificate] = text
+        return text
+
+    def _project_objects(self, state, cns: list[str], height: int) -> None:
+        """The sheets of `cns` at `height`: a version row when their records changed since
+        their previous version, and the index rows (p_objects, p_holders, p_address) where
+        what they hold changed."""
         db = self.db
-        last = db.execute(
-            "SELECT height, sheet, encumbrances FROM p_object_versions WHERE cn = ? AND height < ? ORDER BY height DESC LIMIT 1", (cn, height)
-        ).fetchone()
-        current = db.execute("SELECT address, height FROM p_objects WHERE cn = ?", (cn,)).fetchone()
-        if last is not None and (last[1], last[2]) == (sheet_text, cert_text):
-            # Named in an event but unchanged: no new version (and none left by a forced re-apply).
-            db.execute("DELETE FROM p_object_versions WHERE cn = ? AND height = ?", (cn, height))
-            version = last[0]
-            if current is not None and current[1] == version:
-                return  # the rows below are exactly those of that version already
-        else:
-            db.execute("INSERT OR REPLACE INTO p_object_versions VALUES (?, ?, ?, ?)", (cn, height, sheet_text, cert_text))
-            version = height
-        f = facts.object_facts(canon.loads(sheet_text), canon.loads(cert_text))
-        db.execute("INSERT OR REPLACE INTO p_objects VALUES (?, ?, ?, ?, ?, ?)", (cn, f.type, f.status, f.address, int(f.encumbered), version))
-        # Write only what changed: a busy object's history, holders and address are mostly
-        # the same from one version to the next, and every write costs the commit path.
-        stored = dict(db.execute("SELECT entry_id, data FROM p_entries WHERE cn = ?", (cn,)).fetchall())
-        for e in f.entries:
-            eid, section, type_, status, reg_h, end_h = facts.entry_row(e)
-            if eid is None:
+        versions, objects, holder_dels, holder_rows = [], [], [], []
+        prev_q = "SELECT records FROM p_object_versions WHERE cn = ? AND height < ? ORDER BY height DESC LIMIT 1"
+        for cn in cns:
+            recs = source.sheet_records(state, cn)
+            if recs is None:
+                continue  # named in an event but never registered (a refused filing, say)
+            blob = records.encode_sorted(recs.pairs)
+            last = db.execute(prev_q, (cn, height)).fetchone()
+            if last is not None and last[0] == blob:
+                # Named in an event but unchanged: no new version (and none left by a forced
+                # re-apply); the index rows are those of the previous version already.
+                db.execute("DELETE FROM p_object_versions WHERE cn = ? AND height = ?", (cn, height))
                 continue
-            data = canon.dumps(e)
-            if stored.get(eid) != data:
-                db.execute("INSERT OR REPLACE INTO p_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (cn, eid, section, type_, status, reg_h, end_h, data))
-        holders = {row[0] for row in db.execute("SELECT person_id FROM p_holders WHERE cn = ?", (cn,))}
-        if holders != set(f.holders):
-            db.execute("DELETE FROM p_holders WHERE cn = ?", (cn,))
-            db.executemany("INSERT OR IGNORE INTO p_holders VALUES (?, ?)", [(pid, cn) for pid in f.holders])
-        if current is None or current[0] != f.address:
-            rid = self._object_rid(cn)
-            db.execute("DELETE FROM p_address WHERE rowid = ?", (rid,))
-            if f.address:
-                db.execute("INSERT INTO p_address (rowid, cn, address) VALUES (?, ?, ?)", (rid, cn, f.address))
+            versions.append((cn, height, blob))
+            new = source.sheet_index(recs.obj)
+            address = _address(new.identification)
+            if last is None:
+                prev: records.Values = {}
+                old = None
+            else:
+                prev = records.decode(last[0])
+                old = source.sheet_index(codec.decode_trusted(prev[recs.obj_key]))
+            if old is None or (old.type, old.status, old.encumbered) != (new.type, new.status, new.encumbered) or address != _address(old.identification):
+                objects.append((cn, new.type, new.status, address, int(new.encumbered)))
+            if old is None or not _same_rights(old, new, prev, recs):
+                holders = _holders(new.rights_ids, recs.entries)
+                if old is None or holders != _holders(old.rights_ids, {i: prev.get(source.entry_key(i)) for i in old.rights_ids}):
+                    holder_dels.append((cn,))
+                    holder_rows += [(pid, cn) for pid in holders]
+            if old is None or address != _address(old.identification):
+                rid = self._object_rid(cn)
+                db.execute("DELETE FROM p_address WHERE rowid = ?", (rid,))
+                if address:
+                    db.execute("INSERT INTO p_address (rowid, cn, address) VALUES (?, ?, ?)", (rid, cn, address))
+        db.executemany("INSERT OR REPLACE INTO p_object_versions VALUES (?, ?, ?)", versions)
+        db.executemany("INSERT OR REPLACE INTO p_objects VALUES (?, ?, ?, ?, ?)", objects)
+        db.executemany("DELETE FROM p_holders WHERE cn = ?", holder_dels)
+        db.executemany("INSERT OR IGNORE INTO p_holders VALUES (?, ?)", holder_rows)
 
     def _object_rid(self, cn: str) -> int:
         row = self.db.execute("SELECT rid FROM p_object_ids WHERE cn = ?", (cn,)).fetchone()
@@ -309,24 +326,23 @@ class Projection:
         self.db.execute("INSERT INTO p_object_ids VALUES (?, ?)", (cn, rid))
         return rid
 
-    def _project_application(self, state, number: int, height: int) -> None:
-        app = source.application(state, number)
-        if app is None:
-            return
-        text = canon.dumps(app)   # canonical: dumping its JSON form again gives the same text
-        data = canon.loads(text)
-        filed = data.get("filed") if isinstance(data.get("filed"), dict) else {}
-        objects = [o for o in data.get("objects") or [] if isinstance(o, str)]
-        tx = data.get("tx")
-        self.db.execute(
-            "INSERT OR REPLACE INTO p_applications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                number, data.get("type"), data.get("status"), filed.get("height"), filed.get("time_ms"), data.get("deadline"),
-                bytes.fromhex(tx) if isinstance(tx, str) else None, canon.dumps(objects), canon.dumps(data.get("applicants") or []),
-                height, text,
-            ),
-        )
-        self.db.executemany("INSERT OR IGNORE INTO p_application_objects VALUES (?, ?)", [(cn, number) for cn in objects])
+    def _project_applications(self, state, numbers: list[int], height: int) -> None:
+        rows, links = [], []
+        for number in numbers:
+            app, values = source.application_records(state, number)
+            if app is None:
+                continue
+            filed = app.get("filed") if isinstance(app.get("filed"), dict) else {}
+            objects = [o for o in map(_j, app.get("objects") or []) if isinstance(o, str)]
+            tx = app.get("tx")
+            rows.append((
+                number, _j(app.get("type")), _j(app.get("status")), filed.get("height"), filed.get("time_ms"), _j(app.get("deadline")),
+                bytes(tx) if isinstance(tx, (bytes, bytearray)) else bytes.fromhex(tx) if isinstance(tx, str) else None,
+                height, records.encode(values),
+            ))
+            links += [(cn, number) for cn in objects]
+        self.db.executemany("INSERT OR REPLACE INTO p_applications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.executemany("INSERT OR IGNORE INTO p_application_objects VALUES (?, ?)", links)
 
     # --- webhooks outbox ---------------------------------------------------------------------
     def _queue_deliveries(self, height: int, event_rows: list[tuple]) -> int:
@@ -340,12 +356,12 @@ class Projection:
                 continue
             wanted = set(canon.loads(recipients))
             kind_set = set(canon.loads(kinds))
-            for (_, seq, tx_id, kind, data, ev_recipients, _objs) in event_rows:
+            for (_, seq, tx_id, kind, data, ev_recipients) in event_rows:
                 if kind_set and kind not in kind_set:
                     continue
                 if not wanted.intersection(canon.loads(ev_recipients)):
                     continue
-                body = delivery_body(chain.chain_id, height, seq, tx_id, kind, data, ev_recipients, hook_id)
+                body = delivery_body(chain.chain_id, height, seq, tx_id, kind, records.event_json(data), ev_recipients, hook_id)
                 self.db.execute(
                     "INSERT OR IGNORE INTO l_outbox (webhook_id, height, seq, body, status, attempts, next_attempt_ms) VALUES (?, ?, ?, ?, 'pending', 0, 0)",
                     (hook_id, height, seq, body),
@@ -381,14 +397,46 @@ class Projection:
                 yield t, tuple(row)
 
 
-def _event_data(ev: pb.Event) -> dict:
-    try:
-        # Committed event data was produced by this node's own execution (results root):
-        # no need to re-check that it is canonical.
-        data = codec.decode_trusted(ev.data) if ev.data else {}
-    except MalformedInput as exc:
-        raise StoreCorrupted(f"a committed event's data does not decode: {exc}") from None
-    return data if isinstance(data, dict) else {"value": data}
+def _event_data(raw: bytes) -> dict:
+    # Committed event data was produced by this node's own execution (results root): no
+    # need to re-check that it is canonical.
+    return records.event_data(raw)
+
+
+def _j(v):
+    """A scalar of a record as its JSON form shows it (bytes as hex)."""
+    return v.hex() if isinstance(v, (bytes, bytearray)) else v
+
+
+def _address(ident) -> str | None:
+    """The search address of a sheet's identification (section 1) as facts.address_of finds
+    it in the sheet's JSON form."""
+    if not isinstance(ident, dict):
+        return None
+    a = ident.get("address")
+    if isinstance(a, (bytes, bytearray)):
+        return a.hex()
+    if isinstance(a, dict) and any(isinstance(v, (bytes, bytearray)) for v in a.values()):
+        ident = {"address": canon.jsonable(a)}
+    return facts.address_of(ident)
+
+
+def _holders(rights_ids: list[int], entries: dict) -> list[str]:
+    """Everyone holding an active right (section 2), sorted, as facts.object_facts finds them."""
+    out: set[str] = set()
+    for i in rights_ids:
+        raw = entries[i]
+        assert raw is not None, f"an active right {i} has no entry record"
+        e = codec.decode_trusted(raw)
+        out.update(facts.holder_ids({"holders": canon.jsonable(e.get("holders") or [])}))
+    return sorted(out)
+
+
+def _same_rights(old: source.SheetIndex, new: source.SheetIndex, prev: dict, recs: source.SheetRecords) -> bool:
+    """The active rights and their records are those of the previous version."""
+    if old.rights_ids != new.rights_ids:
+        return False
+    return all(prev.get(source.entry_key(i), b"") == recs.entries[i] for i in new.rights_ids)
 
 
 def delivery_body(chain_id: str, height: int, seq: int, tx_id: bytes | None, kind: str, data_json: str, recipients_json: str, hook_id: int) -> bytes:

@@ -2,7 +2,10 @@
 holdings, search, txs and events. Every function returns JSON-ready values; access rules
 and the personal-data filter are applied by the caller (api/) with access.py and redact.py.
 
-May import: cadastre (canon, schema), node.errors, sqlite3.
+Sheets, entries, applications and event data are stored as the ledger records they come
+from (cadastre/records.py) and shown here through the contracts' views, in their JSON form.
+
+May import: cadastre (canon, records, schema), node.errors, sqlite3.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from cadastre import canon
+from cadastre import canon, records
 from node.errors import InvalidPayload, NotFound
 
 PAGE_MAX = 500
@@ -25,17 +28,16 @@ def object_row(db: sqlite3.Connection, cn: str, height: int | None = None) -> tu
     """(sheet, certificate of encumbrances, height of that version) of `cn`, now or as of
     `height`; NotFound when the object did not exist then."""
     if height is None:
-        row = db.execute(
-            "SELECT v.sheet, v.encumbrances, v.height FROM p_objects o JOIN p_object_versions v ON v.cn = o.cn AND v.height = o.height WHERE o.cn = ?", (cn,)
-        ).fetchone()
+        row = db.execute("SELECT records, height FROM p_object_versions WHERE cn = ? ORDER BY height DESC LIMIT 1", (cn,)).fetchone()
     else:
         row = db.execute(
-            "SELECT sheet, encumbrances, height FROM p_object_versions WHERE cn = ? AND height <= ? ORDER BY height DESC LIMIT 1", (cn, height)
+            "SELECT records, height FROM p_object_versions WHERE cn = ? AND height <= ? ORDER BY height DESC LIMIT 1", (cn, height)
         ).fetchone()
     if row is None:
         when = "" if height is None else f" at height {height}"
         raise NotFound(f"no object with cadastral number {cn} is registered{when}; check the number (format like 21-320-030-406)")
-    return canon.loads(row[0]), canon.loads(row[1]), row[2]
+    sheet, cert = records.sheet_and_certificate(cn, row[0])
+    return sheet, cert, row[1]
 
 
 def object_exists(db: sqlite3.Connection, cn: str) -> bool:
@@ -53,18 +55,24 @@ def versions(db: sqlite3.Connection, cn: str) -> list[int]:
 
 def history(db: sqlite3.Connection, cn: str) -> list[dict]:
     """Every entry ever made on the sheet of `cn`, cancelled and ended ones included."""
-    return [canon.loads(r[0]) for r in db.execute("SELECT data FROM p_entries WHERE cn = ? ORDER BY entry_id", (cn,))]
+    row = db.execute("SELECT records FROM p_object_versions WHERE cn = ? ORDER BY height DESC LIMIT 1", (cn,)).fetchone()
+    if row is None:
+        return []
+    # The sheet's history as of its current version (entries are never taken out of it), in
+    # entry order; an entry moved onto a merged object from two parents appears once.
+    by_id = {e["id"]: e for e in records.sheet(cn, row[0])["history"] if isinstance(e.get("id"), int)}
+    return [by_id[i] for i in sorted(by_id)]
 
 
 def holdings(db: sqlite3.Connection, person_id: str) -> list[dict]:
     """The objects in which `person_id` holds an active right, with that right and share."""
     out = []
-    for cn, type_, address, sheet_text in db.execute(
-        "SELECT o.cn, o.type, o.address, v.sheet FROM p_holders h JOIN p_objects o ON o.cn = h.cn"
-        " JOIN p_object_versions v ON v.cn = o.cn AND v.height = o.height WHERE h.person_id = ? ORDER BY o.cn",
+    for cn, type_, address, blob in db.execute(
+        "SELECT o.cn, o.type, o.address, (SELECT v.records FROM p_object_versions v WHERE v.cn = o.cn ORDER BY v.height DESC LIMIT 1)"
+        " FROM p_holders h JOIN p_objects o ON o.cn = h.cn WHERE h.person_id = ? ORDER BY o.cn",
         (person_id,),
     ):
-        sheet = canon.loads(sheet_text)
+        sheet = records.sheet(cn, blob)
         rights = []
         for e in sheet.get("rights") or []:
             for h in e.get("holders") or []:
@@ -107,36 +115,36 @@ def search(db: sqlite3.Connection, *, cadastral_number: str | None = None, addre
 
 # --- book of documents received (Art 13) ---------------------------------------------------
 def application(db: sqlite3.Connection, number: int) -> dict:
-    row = db.execute("SELECT data FROM p_applications WHERE number = ?", (number,)).fetchone()
+    row = db.execute("SELECT records FROM p_applications WHERE number = ?", (number,)).fetchone()
     if row is None:
         raise NotFound(f"no application number {number} in the book of documents received")
-    return canon.loads(row[0])
+    return records.application(number, row[0])
 
 
 def applications(db: sqlite3.Connection, *, status: str | None = None, cn: str | None = None, after: int = 0, limit: int = 100) -> list[dict]:
     """The book in filing order (Art 13.2), optionally by status or object."""
     limit = _page(limit)
     if cn is not None:
-        q = "SELECT a.data FROM p_application_objects x JOIN p_applications a ON a.number = x.number WHERE x.cn = ? AND a.number > ?"
+        q = "SELECT a.number, a.records FROM p_application_objects x JOIN p_applications a ON a.number = x.number WHERE x.cn = ? AND a.number > ?"
         args: list = [cn, after]
         if status:
             q += " AND a.status = ?"
             args.append(status)
         q += " ORDER BY a.number LIMIT ?"
     else:
-        q = "SELECT data FROM p_applications WHERE number > ?"
+        q = "SELECT number, records FROM p_applications WHERE number > ?"
         args = [after]
         if status:
             q += " AND status = ?"
             args.append(status)
         q += " ORDER BY number LIMIT ?"
     args.append(limit)
-    return [canon.loads(r[0]) for r in db.execute(q, args)]
+    return [records.application(n, blob) for n, blob in db.execute(q, args)]
 
 
 def application_of_tx(db: sqlite3.Connection, tx_id: bytes) -> dict | None:
-    row = db.execute("SELECT data FROM p_applications WHERE tx_id = ? ORDER BY number LIMIT 1", (tx_id,)).fetchone()
-    return None if row is None else canon.loads(row[0])
+    row = db.execute("SELECT number, records FROM p_applications WHERE tx_id = ? ORDER BY number LIMIT 1", (tx_id,)).fetchone()
+    return None if row is None else records.application(row[0], row[1])
 
 
 # --- txs and events --------------------------------------------------------------------------
@@ -155,13 +163,16 @@ def tx(db: sqlite3.Connection, tx_id: bytes) -> dict | None:
 
 def tx_events(db: sqlite3.Connection, tx_id: bytes) -> list[dict]:
     return [
-        {"height": h, "seq": s, "kind": k, "data": canon.loads(d), "recipients": canon.loads(r)}
+        {"height": h, "seq": s, "kind": k, "data": canon.normal(records.event_data(d)), "recipients": canon.loads(r)}
         for h, s, k, d, r in db.execute("SELECT height, seq, kind, data, recipients FROM p_events WHERE tx_id = ? ORDER BY height, seq", (tx_id,))
     ]
 
 
 def _event_dicts(rows) -> list[dict]:
-    return [{"height": h, "seq": s, "tx_id": t.hex() if t else None, "kind": k, "data": canon.loads(d), "recipients": canon.loads(r)} for h, s, t, k, d, r in rows]
+    return [
+        {"height": h, "seq": s, "tx_id": t.hex() if t else None, "kind": k, "data": canon.normal(records.event_data(d)), "recipients": canon.loads(r)}
+        for h, s, t, k, d, r in rows
+    ]
 
 
 def events_after(db: sqlite3.Connection, height: int, seq: int, limit: int = 500) -> list[dict]:

@@ -6,25 +6,29 @@ Projection tables (prefix p_), every row a function of the committed blocks alon
 - p_blocks             height, hash, time, tx count, state root
 - p_txs                every committed tx: kind, signers, receipt (applied/refused, code,
                        message, article) -- refusals to accept (Art 25) live only here
-- p_events             every event of every receipt and block, in order, with recipients
+- p_events             every event of every receipt and block, in order, with recipients;
+                       its data as committed (canonical msgpack; JSON when read)
 - p_event_recipients   who each event is addressed to (a person's notifications by index)
 - p_objects            one row per object: search columns (type, status, address,
-                       encumbered) and the height of its current version
-- p_object_versions    the registration sheet (Art 14) and certificate of encumbrances of an
-                       object, one row per height at which they changed: the sheet "as of
-                       any height" is the latest version at or below it, the current one
-                       is the version p_objects names
-- p_entries            every entry ever made on a sheet, cancelled and ended ones included
-                       (the history; the study's risk 1: a reversed sale stays visible)
+                       encumbered)
+- p_object_versions    the ledger records the registration sheet (Art 14) and certificate
+                       of encumbrances of an object are derived from (cadastre/records.py),
+                       one row per height at which they changed: the sheet "as of any
+                       height" is the contracts' view of the latest version at or below
+                       it, the current one is the latest version; its history (every
+                       entry ever made on the sheet, cancelled and ended ones included:
+                       the study's risk 1, a reversed sale stays visible) is the current
+                       version's
 - p_holders            who holds a right in which object now (holdings, search by IIN/BIN)
 - p_applications       the book of documents received (Art 13, 26): filing order, state,
-                       deadline, decision with reasons and articles
+                       deadline; the application's ledger record (with the decision, its
+                       reasons and articles), shown through the contracts' view when read
 - p_application_objects  which applications concern which objects
 - p_object_ids         a small integer per object, in order of first appearance: the rowid
                        of its row in p_address (FTS5 finds rows fast only by rowid)
 - p_address            full-text index over addresses (FTS5)
 
-Tables holding a sheet (kilobytes a row) are rowid tables with their key as a separate
+Tables holding a sheet's records (a kilobyte or more a row) are rowid tables with their key as a separate
 index: a WITHOUT ROWID table spills any row over ~1 KB into an overflow page of its own,
 which quadrupled the database (4.7 KB per 1.2 KB sheet).
 
@@ -41,7 +45,10 @@ May import: stdlib.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+# 2: records instead of the views' JSON (sheets, applications, event data); history from the
+# current version (no p_entries); no write-only columns (p_events.objects,
+# p_applications.objects/applicants, p_objects.height).
+SCHEMA_VERSION = 2
 
 PROJECTION_DDL = """
 CREATE TABLE IF NOT EXISTS p_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,28 +62,23 @@ CREATE TABLE IF NOT EXISTS p_txs (
 CREATE INDEX IF NOT EXISTS p_txs_height ON p_txs (height, idx);
 CREATE TABLE IF NOT EXISTS p_events (
     height INTEGER NOT NULL, seq INTEGER NOT NULL, tx_id BLOB, kind TEXT NOT NULL,
-    data TEXT NOT NULL, recipients TEXT NOT NULL, objects TEXT NOT NULL,
+    data BLOB NOT NULL, recipients TEXT NOT NULL,
     PRIMARY KEY (height, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS p_event_recipients (
     recipient TEXT NOT NULL, height INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (recipient, height, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS p_objects (
-    cn TEXT PRIMARY KEY, type TEXT, status TEXT, address TEXT, encumbered INTEGER NOT NULL,
-    height INTEGER NOT NULL) WITHOUT ROWID;
+    cn TEXT PRIMARY KEY, type TEXT, status TEXT, address TEXT, encumbered INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS p_object_versions (
-    cn TEXT NOT NULL, height INTEGER NOT NULL, sheet TEXT NOT NULL, encumbrances TEXT NOT NULL,
+    cn TEXT NOT NULL, height INTEGER NOT NULL, records BLOB NOT NULL,
     PRIMARY KEY (cn, height));
-CREATE TABLE IF NOT EXISTS p_entries (
-    cn TEXT NOT NULL, entry_id INTEGER NOT NULL, section TEXT, type TEXT, status TEXT,
-    registered_height INTEGER, ended_height INTEGER, data TEXT NOT NULL,
-    PRIMARY KEY (cn, entry_id));
 CREATE TABLE IF NOT EXISTS p_holders (
     person_id TEXT NOT NULL, cn TEXT NOT NULL, PRIMARY KEY (person_id, cn)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS p_holders_cn ON p_holders (cn);
 CREATE TABLE IF NOT EXISTS p_applications (
     number INTEGER PRIMARY KEY, type TEXT, status TEXT, filed_height INTEGER,
-    filed_time_ms INTEGER, deadline TEXT, tx_id BLOB, objects TEXT NOT NULL,
-    applicants TEXT NOT NULL, updated_height INTEGER NOT NULL, data TEXT NOT NULL);
+    filed_time_ms INTEGER, deadline TEXT, tx_id BLOB, updated_height INTEGER NOT NULL,
+    records BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS p_applications_tx ON p_applications (tx_id);
 CREATE INDEX IF NOT EXISTS p_applications_status ON p_applications (status, number);
 CREATE TABLE IF NOT EXISTS p_application_objects (
@@ -86,7 +88,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS p_address USING fts5 (cn UNINDEXED, address, 
 """
 
 PROJECTION_TABLES = (
-    "p_meta", "p_blocks", "p_txs", "p_events", "p_event_recipients", "p_objects", "p_object_versions", "p_entries",
+    "p_meta", "p_blocks", "p_txs", "p_events", "p_event_recipients", "p_objects", "p_object_versions",
     "p_holders", "p_applications", "p_application_objects", "p_object_ids", "p_address",
 )
 

@@ -12,13 +12,22 @@ The cadastre never decodes records itself; it calls those views on:
 RecordingState wraps a state and records every key read, so an extract proves precisely the
 records its sheet was derived from (including absent ones).
 
-May import: contracts (queries, keys), node.errors, node.state_tree.
+The projection stores the records a sheet is derived from, not the sheet (cadastre/
+records.py), and indexes a few of their fields. sheet_records() below is the one place that
+knows which records read_object and encumbrance_certificate read (the object record and the
+entries it indexes) and sheet_index() which of their fields the indexes take; both mirror
+contracts/queries.py. A view run on the stored records refuses any key not stored, so if the
+views ever read more, the cadastre's tests fail instead of a sheet silently losing a part.
+
+May import: contracts (queries, keys), node.codec, node.errors, node.state_tree.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
+from node import codec
 from node.errors import MalformedInput, NotFound, TamgaError
 
 Reader = Callable[[bytes], "bytes | None"]
@@ -66,6 +75,20 @@ class RecordingState:
 
     def delete(self, key: bytes) -> None:
         raise AssertionError("views never write")
+
+
+class ValueRecordingState:
+    """A read-only state that remembers every key read with the value found (None: absent)."""
+
+    def __init__(self, state):
+        self._state = state
+        self.values: dict[bytes, bytes | None] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        if key in self.values:
+            return self.values[key]
+        v = self.values[key] = self._state.get(key)
+        return v
 
 
 class CachedState:
@@ -135,6 +158,98 @@ def holdings(state, person_id: str) -> Any:
 
 def application(state, number: int) -> dict | None:
     return _call(_queries().application, state, number)
+
+
+def application_records(state, number: int) -> tuple[dict | None, dict[bytes, bytes | None]]:
+    """The application `number` (the book's view) and the records the view read."""
+    rec = ValueRecordingState(state)
+    return application(rec, number), rec.values
+
+
+# The object record's lists of entry ids that read_object and encumbrance_certificate resolve
+# (contracts/sheet.py: sections, history) and its single entry reference (the stop).
+_ENTRY_LISTS = ("rights", "encs", "claims", "notes", "history")
+
+
+class SheetRecords:
+    """The records the sheet and the certificate of encumbrances of one object are derived
+    from: the object record (raw and decoded) and the entries it indexes (raw, by id; None
+    for an absent one), in key order as a flat [key, value, ...] list."""
+
+    __slots__ = ("cn", "obj", "obj_key", "obj_raw", "entries", "pairs")
+
+    def __init__(self, cn: str, obj: dict, obj_key: bytes, obj_raw: bytes, entries: dict[int, bytes | None], pairs: list):
+        self.cn, self.obj, self.obj_key, self.obj_raw, self.entries, self.pairs = cn, obj, obj_key, obj_raw, entries, pairs
+
+
+def sheet_records(state, cn: str) -> SheetRecords | None:
+    """The records of object `cn`'s sheet at `state`, or None when it is not registered."""
+    from contracts import keys  # noqa: PLC0415
+
+    okey = keys.obj(cn)
+    raw = state.get(okey)
+    if raw is None:
+        return None
+    o = codec.decode_trusted(raw)
+    ids: set[int] = set()
+    for name in _ENTRY_LISTS:
+        ids.update(o[name])
+    if o["stop"] is not None:
+        ids.add(o["stop"])
+    entries: dict[int, bytes | None] = {}
+    pairs: list = []
+    entry_key = keys.entry
+    for i in sorted(ids):
+        k = entry_key(i)
+        v = entries[i] = state.get(k)
+        # The views assert that indexed entries exist (only the stop may point at none).
+        assert v is not None or i == o["stop"], f"object {cn} indexes missing entry {i}"
+        pairs.append(k)
+        pairs.append(v)
+    # Entry keys (reg/e/...) sort before object keys (reg/o/...): the object record goes last.
+    assert keys.ENTRY_PREFIX < keys.OBJECT_PREFIX
+    pairs.append(okey)
+    pairs.append(raw)
+    return SheetRecords(cn, o, okey, raw, entries, pairs)
+
+
+class SheetIndex:
+    """What the projection indexes of a sheet, in the JSON form of the view's fields:
+    search columns, right holders (section 2) and whether it is encumbered (section 3, as
+    the certificate of encumbrances says)."""
+
+    __slots__ = ("type", "status", "identification", "rights_ids", "encumbered")
+
+    def __init__(self, o: dict):
+        # read_object: "type", "status", "identification" <- o["ident"], "rights" <- o["rights"]
+        # resolved; encumbrance_certificate: "encumbered" <- bool(o["encs"] resolved).
+        self.type = _json_str(o["type"])
+        self.status = _json_str(o["status"])
+        self.identification = o["ident"]
+        self.rights_ids = o["rights"]
+        self.encumbered = bool(o["encs"])
+
+
+def sheet_index(o: dict) -> SheetIndex:
+    return SheetIndex(o)
+
+
+def _json_str(v: Any) -> str | None:
+    """A field the indexes keep only when it is a string in the sheet's JSON form (bytes are hex there)."""
+    if isinstance(v, (bytes, bytearray)):
+        return v.hex()
+    return v if isinstance(v, str) else None
+
+
+def entry_key(entry_id: int) -> bytes:
+    return _keys().entry(entry_id)
+
+
+@functools.cache
+def _keys():
+    from contracts import keys  # noqa: PLC0415
+
+    return keys
 
 
 def object_key(cn: str) -> bytes:

@@ -8,7 +8,7 @@ delivered or schedules the next attempt with exponential back-off. Nothing is dr
 delivery that keeps failing is retried at the longest interval until it succeeds or its
 webhook is removed.
 
-May import: cadastre.canon, node.errors, sqlite3.
+May import: cadastre (canon, records), node.errors, sqlite3.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import dataclasses
 import sqlite3
 from urllib.parse import urlsplit
 
-from cadastre import canon
+from cadastre import canon, records
 from node.errors import InvalidPayload, NotFound
 
 BACKOFF_BASE_MS = 1_000
@@ -79,7 +79,7 @@ def backfill(db: sqlite3.Connection, webhook_id: int, chain_id: str, from_height
             continue
         db.execute(
             "INSERT OR IGNORE INTO l_outbox (webhook_id, height, seq, body, status, attempts, next_attempt_ms) VALUES (?, ?, ?, ?, 'pending', 0, 0)",
-            (webhook_id, height, seq, delivery_body(chain_id, height, seq, tx_id, kind, data, recipients, webhook_id)),
+            (webhook_id, height, seq, delivery_body(chain_id, height, seq, tx_id, kind, records.event_json(data), recipients, webhook_id)),
         )
         n += 1
     return n

@@ -69,13 +69,23 @@ def test_projection_follows_the_contracts_views_at_every_height(seed, tmp_path, 
                 proj.listener(prepared)
         chain = node.chain
         assert chain.head.height >= 5, f"seed {seed}: too few blocks"
+        last_seen: dict[str, tuple] = {}
+        changed_at: dict[str, list[int]] = {cn: [] for cn in (CN, CN2, CN3)}
         for height in range(0, chain.head.height + 1):
             root = chain.block(height)[1].state_root if height else chain.genesis_state()[0]
             state = chain.state(root)
             for cn in (CN, CN2, CN3):
-                sheet, cert, _ = reads.object_row(proj.db, cn, height)
+                sheet, cert, version = reads.object_row(proj.db, cn, height)
                 assert sheet == canon.loads(canon.dumps(queries.read_object(state, cn))), f"seed {seed}: sheet of {cn} at {height}"
                 assert cert == canon.loads(canon.dumps(queries.encumbrance_certificate(state, cn))), f"seed {seed}: certificate of {cn} at {height}"
+                # A version is a height at which the sheet or the certificate changed, and
+                # only such a height.
+                if last_seen.get(cn) != (sheet, cert):
+                    changed_at[cn].append(height)
+                    last_seen[cn] = (sheet, cert)
+                assert version == changed_at[cn][-1], f"seed {seed}: version of {cn} as of {height}"
+        for cn in (CN, CN2, CN3):
+            assert reads.versions(proj.db, cn) == changed_at[cn], f"seed {seed}: versions of {cn}"
         state = chain.state()
         book = reads.applications(proj.db, limit=500)
         assert book == [canon.loads(canon.dumps(queries.application(state, a["number"]))) for a in book], f"seed {seed}: book"
