@@ -20,7 +20,7 @@ def node() -> None:
 @click.option("--skip-store-check", is_flag=True, help="start without re-checking the store (not for production)")
 def run(config_file: str, skip_store_check: bool) -> None:
     """Run a node until SIGINT/SIGTERM. Logs JSON lines to stderr and the config's log file."""
-    from node import logs
+    from node import heap, logs
     from node.config import NodeConfig
     from node.errors import TamgaError
     from node.runner import NodeRuntime
@@ -35,6 +35,7 @@ def run(config_file: str, skip_store_check: bool) -> None:
     except TamgaError as err:
         click.echo(f"REFUSING TO START: {err.message}", err=True)
         sys.exit(3)
+    heap.settle_after_startup()  # after the genesis and caches are loaded: see node/heap.py
     asyncio.run(runtime.run_forever())
 
 
