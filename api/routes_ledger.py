@@ -88,9 +88,8 @@ async def submit(request: Request, wait_ms: int = Query(0, ge=0, le=WAIT_MS_MAX,
         raise
     svc.metrics.submitted.labels("accepted").inc()
     if wait_ms:
-        loc = lambda t: (svc.chain.tx_location(t) or (None,))[0]  # noqa: E731
         try:
-            await svc.rt.hub.wait_tx(tx.tx_id, wait_ms / 1000, loc)
+            await svc.rt.hub.wait_tx(tx.tx_id, wait_ms / 1000, svc.rt.committed_height)
         except asyncio.TimeoutError:
             pass
         else:
@@ -104,10 +103,9 @@ def _committed(svc, tx_id: bytes) -> dict | None:
     if row is not None:
         events = reads.tx_events(svc.db, tx_id)
         return {**row, "events": [{"kind": e["kind"], "data": e["data"], "recipients": e["recipients"]} for e in events]}
-    loc = svc.chain.tx_location(tx_id)
-    if loc is None:
+    if svc.rt.committed_height(tx_id) is None:
         return None
-    height, index, envelope, receipt = svc.chain.tx(tx_id)
+    height, index, envelope, receipt = svc.rt.committed_tx(tx_id)
     env = pb.Envelope.FromString(envelope)
     body = pb.TxBody.FromString(env.body)
     signers = []

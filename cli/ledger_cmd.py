@@ -141,11 +141,13 @@ def tx_submit(envelope_file, ledger: str, wait_s: float, as_json: bool) -> None:
     except Exception:
         raise click.BadParameter("the file does not hold a protobuf Envelope") from None
     try:
-        tx_id = stub.Submit(env, timeout=10).tx_id
-        result = {"tx_id": tx_id.hex(), "accepted": True}
         if wait_s:
-            resp = stub.WaitTx(pb.WaitTxRequest(tx_id=tx_id, timeout_ms=int(wait_s * 1000)), timeout=wait_s + 5)
+            # One round trip: submit and wait for the commit (SubmitAndWait).
+            resp = stub.SubmitAndWait(pb.SubmitAndWaitRequest(envelope=data, timeout_ms=int(wait_s * 1000)), timeout=wait_s + 15)
+            result = {"tx_id": resp.receipt.tx_id.hex(), "accepted": True}
             result.update(height=resp.height, status=resp.receipt.status, code=resp.receipt.code, message=resp.receipt.message)
+        else:
+            result = {"tx_id": stub.Submit(env, timeout=10).tx_id.hex(), "accepted": True}
     except grpc.RpcError as err:
         _fail(err)
     if as_json:

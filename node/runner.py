@@ -24,17 +24,16 @@ from node.chain import Chain, PreparedBlock
 from node.config import NodeConfig
 from node.envelope import EnvelopeVerifier
 from node.genesis import Genesis
-from node.hub import CommitHub
+from node.hub import CommitHub, CommittedTx, RecentTxs
 from node.interfaces import VerifiedTx
 from node.kv import LevelDBStore
-from node.ledger_service import LedgerServicer
+from node.ledger_service import LedgerServicer, add_ledger_service
 from node.logs import fields
 from node.mempool import Mempool
 from node.peers import GRPC_OPTIONS
 from node.pki import verifier_for
 from node.signing import Signer
 from proto import tamga_pb2 as pb
-from proto import tamga_pb2_grpc as pbg
 
 log = logging.getLogger("tamga.node")
 
@@ -61,6 +60,7 @@ class NodeRuntime:
         self.envelopes = EnvelopeVerifier(self.genesis.chain_id, self.certificates)
         self.mempool = Mempool(self.chain, self.envelopes, self.executor, now_ms=now_ms)
         self.hub = CommitHub(self.chain.head.height)
+        self.recent = RecentTxs()
         self.moj_bin = str(self.genesis.app_state.get("authorities", {}).get("MOJ", ""))
         self.commit_listeners: list[CommitListener] = []
         self.engine = self._make_engine()
@@ -92,7 +92,10 @@ class NodeRuntime:
     def on_committed(self, prepared: PreparedBlock) -> None:
         """Called by the engine after the block's batch is durable (crash point 2 passed)."""
         self.mempool.remove_committed(prepared.txs)
-        self.hub.committed(prepared.height, [tx.tx_id for tx in prepared.txs])
+        tx_ids = [tx.tx_id for tx in prepared.txs]
+        # Before waking the waiters, so they are answered from memory (committed_tx).
+        self.recent.add_block(prepared.height, tx_ids, [tx.envelope for tx in prepared.txs], prepared.execution.receipts)
+        self.hub.committed(prepared.height, tx_ids)
         crash.point("after_apply", txs=len(prepared.txs))
         for listener in self.commit_listeners:
             listener(prepared)
@@ -101,6 +104,22 @@ class NodeRuntime:
             "committed",
             extra=fields(height=prepared.height, txs=len(prepared.txs), hash=prepared.block_hash.hex()[:16], state_root=prepared.execution.state_root.hex()[:16]),
         )
+
+    def committed_tx(self, tx_id: bytes) -> CommittedTx:
+        """A committed tx: from the recent-commit index, else from the store (NotFound if
+        it is not committed)."""
+        hit = self.recent.get(tx_id)
+        if hit is not None:
+            return hit
+        return CommittedTx(*self.chain.tx(tx_id))
+
+    def committed_height(self, tx_id: bytes) -> int | None:
+        """The height `tx_id` committed at, or None."""
+        hit = self.recent.get(tx_id)
+        if hit is not None:
+            return hit.height
+        loc = self.chain.tx_location(tx_id)
+        return None if loc is None else loc[0]
 
     def fatal(self, err: Exception) -> None:
         """The node's own store is damaged (StoreCorrupted): stop at once, before signing
@@ -140,7 +159,7 @@ class NodeRuntime:
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
-        pbg.add_LedgerServicer_to_server(LedgerServicer(self), self._grpc)
+        add_ledger_service(LedgerServicer(self), self._grpc)
         self._grpc.add_insecure_port(self.config.ledger_listen)
         await self._grpc.start()
         await self.engine.start()

@@ -308,6 +308,50 @@ class Notification(_message.Message):
     event: Event
     def __init__(self, height: _Optional[int] = ..., tx_id: _Optional[bytes] = ..., event: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
 
+class SubmitAndWaitRequest(_message.Message):
+    __slots__ = ("envelope", "timeout_ms")
+    ENVELOPE_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    envelope: bytes
+    timeout_ms: int
+    def __init__(self, envelope: _Optional[bytes] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class SubmitItem(_message.Message):
+    __slots__ = ("envelope", "timeout_ms", "ref")
+    ENVELOPE_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    REF_FIELD_NUMBER: _ClassVar[int]
+    envelope: bytes
+    timeout_ms: int
+    ref: int
+    def __init__(self, envelope: _Optional[bytes] = ..., timeout_ms: _Optional[int] = ..., ref: _Optional[int] = ...) -> None: ...
+
+class SubmitStreamRequest(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[SubmitItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[SubmitItem, _Mapping]]] = ...) -> None: ...
+
+class SubmitResult(_message.Message):
+    __slots__ = ("ref", "tx_id", "tx", "code", "message")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    TX_ID_FIELD_NUMBER: _ClassVar[int]
+    TX_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ref: int
+    tx_id: bytes
+    tx: GetTxResponse
+    code: str
+    message: str
+    def __init__(self, ref: _Optional[int] = ..., tx_id: _Optional[bytes] = ..., tx: _Optional[_Union[GetTxResponse, _Mapping]] = ..., code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class SubmitStreamResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[SubmitResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[SubmitResult, _Mapping]]] = ...) -> None: ...
+
 class Ack(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

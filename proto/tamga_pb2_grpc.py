@@ -55,6 +55,16 @@ class LedgerStub:
                 request_serializer=proto_dot_tamga__pb2.WaitTxRequest.SerializeToString,
                 response_deserializer=proto_dot_tamga__pb2.GetTxResponse.FromString,
                 _registered_method=True)
+        self.SubmitAndWait = channel.unary_unary(
+                '/tamga.v1.Ledger/SubmitAndWait',
+                request_serializer=proto_dot_tamga__pb2.SubmitAndWaitRequest.SerializeToString,
+                response_deserializer=proto_dot_tamga__pb2.GetTxResponse.FromString,
+                _registered_method=True)
+        self.SubmitStream = channel.stream_stream(
+                '/tamga.v1.Ledger/SubmitStream',
+                request_serializer=proto_dot_tamga__pb2.SubmitStreamRequest.SerializeToString,
+                response_deserializer=proto_dot_tamga__pb2.SubmitStreamResponse.FromString,
+                _registered_method=True)
         self.Status = channel.unary_unary(
                 '/tamga.v1.Ledger/Status',
                 request_serializer=proto_dot_tamga__pb2.StatusRequest.SerializeToString,
@@ -96,6 +106,22 @@ class LedgerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitAndWait(self, request, context):
+        """Submit, then wait as WaitTx, in one round trip: admission errors exactly as Submit
+        (status + `tamga-code` trailing metadata), DEADLINE_EXCEEDED when not committed in time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitStream(self, request_iterator, context):
+        """For bulk integrators: many envelopes in flight on one stream, one result per envelope
+        as each commits or fails. Closing the sending side ends the stream once all are answered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Status(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -130,6 +156,16 @@ def add_LedgerServicer_to_server(servicer, server):
                     servicer.WaitTx,
                     request_deserializer=proto_dot_tamga__pb2.WaitTxRequest.FromString,
                     response_serializer=proto_dot_tamga__pb2.GetTxResponse.SerializeToString,
+            ),
+            'SubmitAndWait': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitAndWait,
+                    request_deserializer=proto_dot_tamga__pb2.SubmitAndWaitRequest.FromString,
+                    response_serializer=proto_dot_tamga__pb2.GetTxResponse.SerializeToString,
+            ),
+            'SubmitStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.SubmitStream,
+                    request_deserializer=proto_dot_tamga__pb2.SubmitStreamRequest.FromString,
+                    response_serializer=proto_dot_tamga__pb2.SubmitStreamResponse.SerializeToString,
             ),
             'Status': grpc.unary_unary_rpc_method_handler(
                     servicer.Status,
@@ -251,6 +287,60 @@ class Ledger:
             '/tamga.v1.Ledger/WaitTx',
             proto_dot_tamga__pb2.WaitTxRequest.SerializeToString,
             proto_dot_tamga__pb2.GetTxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitAndWait(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tamga.v1.Ledger/SubmitAndWait',
+            proto_dot_tamga__pb2.SubmitAndWaitRequest.SerializeToString,
+            proto_dot_tamga__pb2.GetTxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/tamga.v1.Ledger/SubmitStream',
+            proto_dot_tamga__pb2.SubmitStreamRequest.SerializeToString,
+            proto_dot_tamga__pb2.SubmitStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,
