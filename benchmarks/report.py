@@ -2,7 +2,7 @@
 drives it through its public APIs with EDS-signed requests, and writes report.md with PNG
 plots into benchmarks/results/<timestamp>/ (or --out DIR).
 
-    .venv/bin/python -m benchmarks.report [--quick] [--out DIR] [--json] [--phases lone,normal,...]
+    .venv/bin/python -m benchmarks.report [--quick] [--out DIR] [--json] [--phases lone,normal,...] [--grpc-mode stream|one|two]
 
 Phases, in order (default durations; --quick shortens every one, for a look in ~4 minutes):
   reference   raw Ed25519 verify rate of this machine (2 s)
@@ -11,6 +11,9 @@ Phases, in order (default durations; --quick shortens every one, for a look in ~
   peak        the pilot's peak, 2,000 requests/hour, open loop over HTTP (10 min, ~330 requests)
   saturation  closed loop over gRPC, N = 4, 16, 64, 256, 1024 clients, 30 s each, until
               committed tx/s stops growing (2-3 min)
+The generator's gRPC clients use --grpc-mode: "stream" (default: one SubmitStream per node
+carrying every client's envelopes), "one" (SubmitAndWait per tx) or "two" (Submit then
+WaitTx per tx, as before SubmitAndWait existed); the report states which.
   profile     one node restarted under py-spy, 30 s at the best N (~1 min)
   recovery    kill -9 of one validator under light load, restart, time to voting (~30 s)
   verify      `tamga chain verify` over the whole chain of a stopped node (~1-2 min)
@@ -37,7 +40,7 @@ import traceback
 from benchmarks.common import machine
 from benchmarks.loadgen import consortium, phases
 from benchmarks.loadgen import report as writer
-from benchmarks.loadgen.drivers import GrpcDriver, HttpDriver
+from benchmarks.loadgen.drivers import DEFAULT_GRPC_MODE, GRPC_MODES, GrpcDriver, HttpDriver
 from benchmarks.loadgen.phases import CHAIN_ID, Settings
 from benchmarks.loadgen.ui import Ui
 from benchmarks.loadgen.workload import Workload
@@ -83,7 +86,9 @@ async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: b
     results["consensus"] = _consensus(ctx.cluster)
     ctx.workload = Workload(ctx.pop, CHAIN_ID)
     ctx.http = HttpDriver({n: ctx.cluster.http_url(n) for n in ctx.cluster.names}, CHAIN_ID)
-    ctx.grpc = GrpcDriver({n: ctx.cluster.configs[n].ledger_listen for n in ctx.cluster.names})
+    ctx.grpc = GrpcDriver({n: ctx.cluster.configs[n].ledger_listen for n in ctx.cluster.names}, mode=settings.grpc_mode)
+    results["grpc_mode"] = settings.grpc_mode
+    ui.say(f"gRPC load goes through {_GRPC_MODE_WORDS[settings.grpc_mode]} (--grpc-mode {settings.grpc_mode})")
     cluster_stopped = False
     try:
         for name in ALL_PHASES:
@@ -130,6 +135,7 @@ async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: b
                             "retired_why": _count(ctx.workload.retired.values()), "flows_substituted": ctx.workload.substituted}
     results["total_seconds"] = round(time.monotonic() - ctx.t_run0, 1)
     results["headline"] = writer.headline(results)
+    results["headline"]["grpc_mode"] = settings.grpc_mode
     writer.write(out, results, ctx.recorders, ctx.t_run0)
     return results
 
@@ -137,6 +143,10 @@ async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: b
 def _consensus(cluster) -> dict:
     with open(cluster.layout.genesis_file) as f:
         return json.load(f)["consensus"]
+
+
+_GRPC_MODE_WORDS = {"stream": "SubmitStream (one stream per node, many envelopes per message)", "one": "SubmitAndWait (one call per tx)",
+                    "two": "Submit then WaitTx (two calls per tx)"}
 
 
 def _count(values) -> dict:
@@ -176,13 +186,15 @@ def main() -> None:
     ap.add_argument("--out", help="directory for report.md, the plots and results.json (default benchmarks/results/<timestamp>)")
     ap.add_argument("--json", action="store_true", help="print the headline figures as JSON on stdout")
     ap.add_argument("--phases", default=",".join(ALL_PHASES), help=f"comma-separated subset of {','.join(ALL_PHASES)}")
+    ap.add_argument("--grpc-mode", choices=GRPC_MODES, default=DEFAULT_GRPC_MODE,
+                    help="how the generator's gRPC clients submit: stream = SubmitStream, one = SubmitAndWait, two = Submit then WaitTx (default %(default)s)")
     ap.add_argument("--worktree", action="store_true", help="run the nodes from the working tree (default: a snapshot of git HEAD, so edits made during the run do not mix in)")
     args = ap.parse_args()
     only = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = [p for p in only if p not in ALL_PHASES]
     if unknown:
         ap.error(f"unknown phases {unknown}; choose from {ALL_PHASES}")
-    settings = Settings.quick_settings() if args.quick else Settings()
+    settings = Settings.quick_settings(grpc_mode=args.grpc_mode) if args.quick else Settings(grpc_mode=args.grpc_mode)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = os.path.abspath(args.out or os.path.join(root, "benchmarks", "results", datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
     os.makedirs(out, exist_ok=True)

@@ -4,8 +4,10 @@
   so one request both submits and waits for the commit (200 with the receipt, 202 when not
   committed within W); an encumbrance check is an EDS-signed GET of
   /v1/objects/{cn}/encumbrances (api/client_auth.py).
-- GrpcDriver: the gRPC Ledger bank systems use: Submit, then WaitTx. Envelope bytes are sent
-  as they are (no re-encoding by the generator).
+- GrpcDriver: the gRPC Ledger bank systems use, in one of GRPC_MODES: "stream" (one
+  SubmitStream per node, every client's envelope in flight on it), "one" (SubmitAndWait, one
+  call per tx) or "two" (Submit, then WaitTx: the original two round trips). Envelope bytes
+  are sent as they are (no re-encoding by the generator).
 - EventStream: one subscriber's server-sent event stream (/v1/events/stream, EDS-signed),
   recording when each tx's first event arrived.
 Every call has a deadline; a node that dies turns into error or timeout records, never a hang.
@@ -14,6 +16,7 @@ Every call has a deadline; a node that dies turns into error or timeout records,
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import time
 
@@ -94,39 +97,199 @@ def _http_code(r: httpx.Response) -> str:
         return f"HTTP {r.status_code}"
 
 
+GRPC_MODES = ("stream", "one", "two")
+DEFAULT_GRPC_MODE = "stream"
+STREAM_BATCH_MAX = 256
+STREAM_BATCH_BYTES = 1024 * 1024
+
+
 class GrpcDriver:
     name = "grpc"
 
-    def __init__(self, addresses: dict[str, str], *, wait_s: float = 30.0):
+    def __init__(self, addresses: dict[str, str], *, wait_s: float = 30.0, mode: str = DEFAULT_GRPC_MODE):
+        if mode not in GRPC_MODES:
+            raise ValueError(f"gRPC mode {mode!r}: choose one of {', '.join(GRPC_MODES)}")
+        self.mode = mode
         self.wait_s = wait_s
+        self.wait_ms = int(wait_s * 1000)
         self.channels = {n: grpc.aio.insecure_channel(a, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]) for n, a in addresses.items()}
         # Raw bytes in, so the generator does not decode and re-encode envelopes it signed.
-        self.submit_rpc = {n: ch.unary_unary("/tamga.v1.Ledger/Submit", request_serializer=lambda b: b, response_deserializer=pb.SubmitResponse.FromString)
+        self.submit_rpc = {n: ch.unary_unary("/tamga.v1.Ledger/Submit", request_serializer=_raw, response_deserializer=pb.SubmitResponse.FromString)
                            for n, ch in self.channels.items()}
         self.wait_rpc = {n: ch.unary_unary("/tamga.v1.Ledger/WaitTx", request_serializer=pb.WaitTxRequest.SerializeToString,
                                            response_deserializer=pb.GetTxResponse.FromString) for n, ch in self.channels.items()}
+        self.submit_wait_rpc = {n: ch.unary_unary("/tamga.v1.Ledger/SubmitAndWait", request_serializer=pb.SubmitAndWaitRequest.SerializeToString,
+                                                  response_deserializer=pb.GetTxResponse.FromString) for n, ch in self.channels.items()}
+        self.streams = {n: _SubmitStream(ch, self.wait_ms, wait_s + 5) for n, ch in self.channels.items()}
+        self.submit = {"stream": self._submit_stream, "one": self._submit_and_wait, "two": self._submit_then_wait}[mode]
 
-    async def submit(self, node: str, env: bytes) -> StepResult:
+    async def _submit_then_wait(self, node: str, env: bytes) -> StepResult:
         try:
             sub = await self.submit_rpc[node](env, timeout=SUBMIT_TIMEOUT_S)
         except grpc.RpcError as err:
             return StepResult(ERROR, _grpc_code(err))
         try:
-            got = await self.wait_rpc[node](pb.WaitTxRequest(tx_id=sub.tx_id, timeout_ms=int(self.wait_s * 1000)), timeout=self.wait_s + 5)
+            got = await self.wait_rpc[node](pb.WaitTxRequest(tx_id=sub.tx_id, timeout_ms=self.wait_ms), timeout=self.wait_s + 5)
         except grpc.RpcError as err:
             if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
                 return StepResult(TIMEOUT, "NOT_COMMITTED_WITHIN_WAIT", tx_id=sub.tx_id)
             return StepResult(ERROR, "WAIT " + _grpc_code(err), tx_id=sub.tx_id)
-        rc = got.receipt
-        events = [(e.kind, codec.decode(e.data)) for e in rc.events]
-        return StepResult(APPLIED if rc.status == "applied" else REFUSED, rc.code, events, got.height, sub.tx_id)
+        return _committed(got, sub.tx_id)
+
+    async def _submit_and_wait(self, node: str, env: bytes) -> StepResult:
+        try:
+            got = await self.submit_wait_rpc[node](pb.SubmitAndWaitRequest(envelope=env, timeout_ms=self.wait_ms), timeout=self.wait_s + 5)
+        except grpc.RpcError as err:
+            if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                return StepResult(TIMEOUT, "NOT_COMMITTED_WITHIN_WAIT", tx_id=_tx_id_in(err))
+            return StepResult(ERROR, _grpc_code(err))
+        return _committed(got, got.receipt.tx_id)
+
+    async def _submit_stream(self, node: str, env: bytes) -> StepResult:
+        r = await self.streams[node].submit(env)
+        if isinstance(r, str):
+            return StepResult(ERROR, r)
+        if r.HasField("tx"):
+            return _committed(r.tx, r.tx_id)
+        if r.code == "NOT_COMMITTED":
+            return StepResult(TIMEOUT, "NOT_COMMITTED_WITHIN_WAIT", tx_id=r.tx_id)
+        return StepResult(ERROR, f"{_STREAM_STATUS.get(r.code, 'REFUSED')} {r.code}")
 
     async def check(self, node: str, party: Party, cn: str) -> StepResult:
         raise AssertionError("the gRPC Ledger has no cadastre queries; plan flows with txs_only=True")
 
     async def close(self) -> None:
+        for st in self.streams.values():
+            await st.close()
         for ch in self.channels.values():
             await ch.close()
+
+
+def _raw(b: bytes) -> bytes:
+    return b
+
+
+def _committed(got: pb.GetTxResponse, tx_id: bytes) -> StepResult:
+    rc = got.receipt
+    events = [(e.kind, codec.decode(e.data)) for e in rc.events]
+    return StepResult(APPLIED if rc.status == "applied" else REFUSED, rc.code, events, got.height, tx_id)
+
+
+def _tx_id_in(err: grpc.RpcError) -> bytes:
+    """The tx id a NOT_COMMITTED message names (empty when the client's own deadline hit)."""
+    try:
+        return next((bytes.fromhex(w) for w in (err.details() or "").split() if len(w) == 64), b"")
+    except ValueError:
+        return b""
+
+
+# The gRPC status SubmitStream's typed codes would have had as unary calls, so the three modes
+# record admission errors alike ("ALREADY_EXISTS DUPLICATE_TX", ...).
+_STREAM_STATUS = {"MALFORMED": "INVALID_ARGUMENT", "TOO_LARGE": "INVALID_ARGUMENT", "WRONG_CHAIN": "INVALID_ARGUMENT", "UNKNOWN_KIND": "INVALID_ARGUMENT",
+                  "INVALID_PAYLOAD": "INVALID_ARGUMENT", "BAD_SIGNATURE": "UNAUTHENTICATED", "UNTRUSTED_CERTIFICATE": "UNAUTHENTICATED",
+                  "CERTIFICATE_EXPIRED": "UNAUTHENTICATED", "CERTIFICATE_REVOKED": "UNAUTHENTICATED", "WRONG_ROLE": "PERMISSION_DENIED",
+                  "DUPLICATE_TX": "ALREADY_EXISTS", "MEMPOOL_FULL": "RESOURCE_EXHAUSTED"}
+
+
+class _SubmitStream:
+    """One SubmitStream to one node, shared by every client of the generator: submit() queues
+    the envelope with a fresh ref and waits for the result with that ref. A writer task
+    sends what is queued, many envelopes per message when several clients submitted since
+    its last write; a reader task hands results to their waiters. A broken
+    stream fails everything in flight (recorded as errors) and the next submit opens a new
+    one; every submit is bounded by `bound_s` even if the node stops answering."""
+
+    def __init__(self, channel: grpc.aio.Channel, wait_ms: int, bound_s: float):
+        self.rpc = channel.stream_stream("/tamga.v1.Ledger/SubmitStream", request_serializer=pb.SubmitStreamRequest.SerializeToString,
+                                         response_deserializer=pb.SubmitStreamResponse.FromString)
+        self.wait_ms = wait_ms
+        self.bound_s = bound_s
+        self.waiting: dict[int, asyncio.Future] = {}
+        self.queue: collections.deque[pb.SubmitItem] = collections.deque()
+        self.wake = asyncio.Event()
+        self.call = None
+        self.tasks: list[asyncio.Task] = []
+        self.ref = 0
+
+    async def submit(self, env: bytes) -> pb.SubmitResult | str:
+        if self.call is None:
+            self._open()
+        self.ref = ref = self.ref + 1
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self.waiting[ref] = fut
+        self.queue.append(pb.SubmitItem(envelope=env, timeout_ms=self.wait_ms, ref=ref))
+        self.wake.set()
+        timer = loop.call_later(self.bound_s, _settle, fut, "DEADLINE_EXCEEDED client bound")
+        try:
+            return await fut
+        finally:
+            timer.cancel()
+            self.waiting.pop(ref, None)
+
+    def _open(self) -> None:
+        self.call = self.rpc()
+        self.tasks = [asyncio.create_task(self._write(self.call)), asyncio.create_task(self._read(self.call))]
+
+    async def _write(self, call) -> None:
+        try:
+            while True:
+                while self.queue:
+                    await call.write(_batch(self.queue))
+                self.wake.clear()
+                await self.wake.wait()
+        except grpc.RpcError:
+            pass                        # the reader records why the stream ended
+
+    async def _read(self, call) -> None:
+        why = "TRANSPORT stream closed"
+        try:
+            async for msg in call:
+                for r in msg.results:
+                    fut = self.waiting.pop(r.ref, None)
+                    if fut is not None and not fut.done():
+                        fut.set_result(r)
+        except grpc.RpcError as err:
+            why = "STREAM " + _grpc_code(err)
+        self._broken(call, why)
+
+    def _broken(self, call, why: str) -> None:
+        if self.call is not call:
+            return
+        self.call = None
+        for t in self.tasks:
+            if t is not asyncio.current_task():
+                t.cancel()
+        self.queue.clear()
+        waiting, self.waiting = self.waiting, {}
+        for fut in waiting.values():
+            _settle(fut, why)
+
+    async def close(self) -> None:
+        call, self.call = self.call, None
+        for t in self.tasks:
+            t.cancel()
+        if call is not None:
+            call.cancel()
+        waiting, self.waiting = self.waiting, {}
+        for fut in waiting.values():
+            _settle(fut, "TRANSPORT closed")
+
+
+def _batch(queue: "collections.deque[pb.SubmitItem]") -> pb.SubmitStreamRequest:
+    """Take queued items off the front into one message: at most STREAM_BATCH_MAX items and,
+    past the first, STREAM_BATCH_BYTES of envelopes."""
+    items, size = [], 0
+    while queue and len(items) < STREAM_BATCH_MAX and (not items or size + len(queue[0].envelope) <= STREAM_BATCH_BYTES):
+        item = queue.popleft()
+        items.append(item)
+        size += len(item.envelope)
+    return pb.SubmitStreamRequest(items=items)
+
+
+def _settle(fut: asyncio.Future, value) -> None:
+    if not fut.done():
+        fut.set_result(value)
 
 
 def _grpc_code(err: grpc.RpcError) -> str:

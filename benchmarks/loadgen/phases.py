@@ -23,7 +23,7 @@ import grpc
 
 from benchmarks.common import ed25519_verify_rate, latency_summary
 from benchmarks.loadgen import consortium, profile
-from benchmarks.loadgen.drivers import EventStream, GrpcDriver, HttpDriver
+from benchmarks.loadgen.drivers import DEFAULT_GRPC_MODE, EventStream, GrpcDriver, HttpDriver
 from benchmarks.loadgen.records import Recorder
 from benchmarks.loadgen.runner import closed_loop, match_notifications, open_loop, run_flow
 from benchmarks.loadgen.ui import Ui
@@ -55,11 +55,15 @@ class Settings:
     recovery_load_per_s: float = 5.0
     catchup_blocks: int = 10_000
     catchup_produce_max_s: float = 480.0
+    # How the generator's gRPC clients talk to the Ledger (drivers.GRPC_MODES): "stream"
+    # (SubmitStream), "one" (SubmitAndWait) or "two" (Submit, then WaitTx).
+    grpc_mode: str = DEFAULT_GRPC_MODE
 
     @classmethod
-    def quick_settings(cls) -> "Settings":
-        return cls(quick=True, people=300, objects=3000, lone=8, normal_s=30.0, peak_s=40.0, sat_clients=(4, 32, 128), sat_step_s=6.0,
-                   sat_warmup_s=2.0, profile_s=6.0, recovery_down_s=3.0, catchup_blocks=300, catchup_produce_max_s=120.0)
+    def quick_settings(cls, **kw) -> "Settings":
+        quick = dict(quick=True, people=300, objects=3000, lone=8, normal_s=30.0, peak_s=40.0, sat_clients=(4, 32, 128), sat_step_s=6.0,
+                     sat_warmup_s=2.0, profile_s=6.0, recovery_down_s=3.0, catchup_blocks=300, catchup_produce_max_s=120.0)
+        return cls(**{**quick, **kw})
 
 
 def http_route(step, client: int) -> str:
@@ -217,7 +221,7 @@ async def saturation(ctx, clients_steps, step_s: float, warmup_s: float) -> dict
         if not grew and i >= 2:
             break
     sigs = [t.signatures for k in ctx.recorders if k.startswith("saturation N=") for t in ctx.recorders[k].committed()]
-    return {"steps": steps, "best": best, "signatures_per_tx": round(sum(sigs) / len(sigs), 3) if sigs else None}
+    return {"steps": steps, "best": best, "signatures_per_tx": round(sum(sigs) / len(sigs), 3) if sigs else None, "grpc_mode": ctx.grpc.mode}
 
 
 async def _closed_step(ctx, key: str, clients: int, step_s: float, warmup_s: float, est_rate: float, *, record: bool = True) -> dict:
@@ -233,7 +237,7 @@ async def _closed_step(ctx, key: str, clients: int, step_s: float, warmup_s: flo
     names = ctx.cluster.names
     route = lambda step, c: names[c % len(names)]  # noqa: E731 - spread clients over the four nodes
     cpu = CpuMeter(ctx.cluster).start()
-    with ctx.ui.phase(f"{key} (closed loop, gRPC, {step_s:.0f} s)", step_s) as update:
+    with ctx.ui.phase(f"{key} (closed loop, gRPC {ctx.grpc.mode}, {step_s:.0f} s)", step_s) as update:
         task = asyncio.create_task(closed_loop(flows, ctx.grpc, route, rec, clients=clients, duration_s=step_s, refill=refill))
         start = time.monotonic()
         while not task.done():
