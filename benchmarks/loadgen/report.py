@@ -217,7 +217,12 @@ def markdown(r: dict, plots: dict) -> str:
         "ends when the tx's event arrives on the server-sent event stream (`/v1/events/stream`, EDS-signed) of the party it concerns: the "
         "pledgee bank's stream on the bank's node for pledges and discharges, the Ministry of Justice's stream on its node for the rest. "
         "Arrivals are open loop: Poisson at the given rate, whatever the earlier requests are doing.")
-    add("- **Saturation** uses the gRPC Ledger (Submit, then WaitTx), as bank systems do, closed loop: N clients spread over the four nodes, each "
+    mode = r.get("grpc_mode") or _g(r, "saturation", "grpc_mode") or "two"
+    how = {"stream": "SubmitStream: one stream per node, each message carrying every envelope queued by the N clients at that moment, "
+                     "results back per envelope as it commits, the way a bank's bulk integration submits",
+           "one": "SubmitAndWait: one call per tx that returns the receipt when the tx commits",
+           "two": "Submit, then WaitTx: two calls per tx"}.get(mode, mode)
+    add(f"- **Saturation** uses the gRPC Ledger ({how}; `--grpc-mode {mode}`), closed loop: N clients spread over the four nodes, each "
         "starting its next request when its previous tx committed; N grows until committed tx/s stops growing (< 3 % more). The first "
         f"{s['sat_warmup_s']:.0f} s of each step are left out of its figures; encumbrance checks are left out (they are not transactions).")
     add("- **Committed** = applied + refused by a contract (both are in a block with a receipt); **error** = not accepted (typed error from the "
