@@ -29,6 +29,7 @@ May import: node, contracts (through cadastre.source), proto, sqlite3.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sqlite3
@@ -37,13 +38,31 @@ from typing import Callable, Iterable
 
 from cadastre import canon, facts, records, schema, source
 from node import codec
-from node.errors import StoreCorrupted, TamgaError
+from node.errors import MalformedInput, StoreCorrupted, TamgaError
 from node.pki import verifier_for
 from proto import tamga_pb2 as pb
 
 log = logging.getLogger("tamga.cadastre")
 
 SIGNER_CACHE_MAX = 10_000   # signers' JSON by certificate; the consortium has far fewer
+LATEST_CACHE_MAX = 10_000   # latest sheet versions kept in memory (~1 KB each)
+PREVIOUS_VERSION = "SELECT height, records FROM p_object_versions WHERE cn = ? AND height < ? ORDER BY height DESC LIMIT 1"
+# A writer's page cache (KiB): the projection updates rows all over its tables (objects,
+# applications by number, recipients); SQLite's default of 2 MB misses on most of them.
+CACHE_KIB = 32 * 1024
+
+
+def _upsert(table: str, key: tuple[str, ...], cols: tuple[str, ...]) -> str:
+    # An upsert, not INSERT OR REPLACE: REPLACE deletes the row and inserts it again, which
+    # rewrites every index of the table; an update touches only indexes whose columns changed.
+    rest = [c for c in cols if c not in key]
+    return (f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in rest))
+
+
+UPSERT_TX = _upsert("p_txs", ("tx_id",), ("tx_id", "height", "idx", "kind", "signers", "status", "code", "message", "article", "memo"))
+UPSERT_OBJECT = _upsert("p_objects", ("cn",), ("cn", "type", "status", "address", "encumbered"))
+UPSERT_APPLICATION = _upsert("p_applications", ("number",), ("number", "type", "status", "filed_height", "filed_time_ms", "deadline", "tx_id", "updated_height", "records"))
 
 Progress = Callable[[int, int], None]
 
@@ -59,6 +78,7 @@ def connect(path: str) -> sqlite3.Connection:
     # webhook deliveries, whose cursor lives in the same lost transaction).
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=OFF")
+    db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     return db
 
 
@@ -74,6 +94,9 @@ class Projection:
         self._certs = None  # the process-wide verifier of the chain's CA, set by bind()
         self._chain = None
         self._signers: dict[bytes, str] = {}
+        # cn -> its latest version in the database (only ever written with it, in the same
+        # transaction; emptied when one rolls back or the tables are dropped).
+        self._latest: dict[str, _Version] = {}
         self.blocks_applied = 0
         # Called with (height, outbox rows queued) after each applied block: the webhook
         # worker wakes on it.
@@ -186,6 +209,7 @@ class Projection:
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
+            self._latest.clear()
             raise
 
     def apply_block(self, height: int, *, force: bool = False) -> bool:
@@ -215,14 +239,23 @@ class Projection:
                 tx_id = receipt.tx_id
                 events.extend((tx_id, ev) for ev in receipt.events)
             events.extend((None, ev) for ev in results.block_events)
-            db.executemany("INSERT OR REPLACE INTO p_txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tx_rows)
+            db.executemany(UPSERT_TX, tx_rows)
             objects: set[str] = set()
             applications: set[int] = set()
             rows = []
             recipient_rows = []
+            decode = codec.decode_trusted
+            dumps_strings = canon.dumps_strings
             for seq, (tx_id, ev) in enumerate(events):
                 raw = ev.data
-                data = _event_data(raw)
+                try:
+                    # Committed event data was produced by this node's own execution
+                    # (results root): no need to re-check that it is canonical.
+                    data = decode(raw) if raw else {}
+                except MalformedInput as exc:
+                    raise StoreCorrupted(f"a committed event's data at height {height} does not decode: {exc}") from None
+                if not isinstance(data, dict):
+                    data = {"value": data}
                 objs = data.get("objects")
                 if objs:
                     objects.update(o for o in objs if isinstance(o, str))
@@ -230,7 +263,7 @@ class Projection:
                 if isinstance(number, int) and not isinstance(number, bool):
                     applications.add(number)
                 recipients = ev.recipients
-                rows.append((height, seq, tx_id, ev.kind, raw, canon.dumps(list(recipients))))
+                rows.append((height, seq, tx_id, ev.kind, raw, dumps_strings(recipients)))
                 if recipients:
                     recipient_rows += [(r, height, seq) for r in sorted(set(recipients))]
             db.executemany("INSERT OR REPLACE INTO p_events VALUES (?, ?, ?, ?, ?, ?)", rows)
@@ -246,6 +279,7 @@ class Projection:
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
+            self._latest.clear()
             raise
         self.blocks_applied += 1
         for cb in self.on_applied:
@@ -279,42 +313,46 @@ class Projection:
         their previous version, and the index rows (p_objects, p_holders, p_address) where
         what they hold changed."""
         db = self.db
+        latest = self._latest
         versions, objects, holder_dels, holder_rows = [], [], [], []
-        prev_q = "SELECT records FROM p_object_versions WHERE cn = ? AND height < ? ORDER BY height DESC LIMIT 1"
         for cn in cns:
             recs = source.sheet_records(state, cn)
             if recs is None:
                 continue  # named in an event but never registered (a refused filing, say)
             blob = records.encode_sorted(recs.pairs)
-            last = db.execute(prev_q, (cn, height)).fetchone()
-            if last is not None and last[0] == blob:
+            prev = latest.get(cn)
+            if prev is None or prev.height >= height:  # not cached, or a forced re-apply
+                row = db.execute(PREVIOUS_VERSION, (cn, height)).fetchone()
+                prev = None if row is None else _Version.stored(cn, row[0], row[1])
+            if prev is not None and prev.blob == blob:
                 # Named in an event but unchanged: no new version (and none left by a forced
                 # re-apply); the index rows are those of the previous version already.
                 db.execute("DELETE FROM p_object_versions WHERE cn = ? AND height = ?", (cn, height))
                 continue
+            new = _Version(height, blob, recs.obj, recs.entries)
             versions.append((cn, height, blob))
-            new = source.sheet_index(recs.obj)
-            address = _address(new.identification)
-            if last is None:
-                prev: records.Values = {}
-                old = None
-            else:
-                prev = records.decode(last[0])
-                old = source.sheet_index(codec.decode_trusted(prev[recs.obj_key]))
-            if old is None or (old.type, old.status, old.encumbered) != (new.type, new.status, new.encumbered) or address != _address(old.identification):
-                objects.append((cn, new.type, new.status, address, int(new.encumbered)))
-            if old is None or not _same_rights(old, new, prev, recs):
-                holders = _holders(new.rights_ids, recs.entries)
-                if old is None or holders != _holders(old.rights_ids, {i: prev.get(source.entry_key(i)) for i in old.rights_ids}):
+            if prev is None or prev.search != new.search:
+                objects.append((cn, *new.search))
+            if prev is None or prev.rights != new.rights:
+                holders = new.holders()
+                if prev is None or holders != prev.holders():
                     holder_dels.append((cn,))
                     holder_rows += [(pid, cn) for pid in holders]
-            if old is None or address != _address(old.identification):
+            else:
+                new.carry_holders(prev)
+            address = new.search[2]
+            if prev is None or address != prev.search[2]:
                 rid = self._object_rid(cn)
                 db.execute("DELETE FROM p_address WHERE rowid = ?", (rid,))
                 if address:
                     db.execute("INSERT INTO p_address (rowid, cn, address) VALUES (?, ?, ?)", (rid, cn, address))
+            latest.pop(cn, None)
+            if len(latest) >= LATEST_CACHE_MAX:
+                for old in list(itertools.islice(latest, LATEST_CACHE_MAX // 8)):
+                    del latest[old]
+            latest[cn] = new
         db.executemany("INSERT OR REPLACE INTO p_object_versions VALUES (?, ?, ?)", versions)
-        db.executemany("INSERT OR REPLACE INTO p_objects VALUES (?, ?, ?, ?, ?)", objects)
+        db.executemany(UPSERT_OBJECT, objects)
         db.executemany("DELETE FROM p_holders WHERE cn = ?", holder_dels)
         db.executemany("INSERT OR IGNORE INTO p_holders VALUES (?, ?)", holder_rows)
 
@@ -329,19 +367,23 @@ class Projection:
     def _project_applications(self, state, numbers: list[int], height: int) -> None:
         rows, links = [], []
         for number in numbers:
-            app, values = source.application_records(state, number)
+            app, pairs = source.application_record(state, number)
             if app is None:
                 continue
-            filed = app.get("filed") if isinstance(app.get("filed"), dict) else {}
-            objects = [o for o in map(_j, app.get("objects") or []) if isinstance(o, str)]
-            tx = app.get("tx")
+            get = app.get
+            filed = get("filed")
+            if not isinstance(filed, dict):
+                filed = {}
+            tx = get("tx")
             rows.append((
-                number, _j(app.get("type")), _j(app.get("status")), filed.get("height"), filed.get("time_ms"), _j(app.get("deadline")),
-                bytes(tx) if isinstance(tx, (bytes, bytearray)) else bytes.fromhex(tx) if isinstance(tx, str) else None,
-                height, records.encode(values),
+                number, _j(get("type")), _j(get("status")), filed.get("height"), filed.get("time_ms"), _j(get("deadline")),
+                tx if type(tx) is bytes else bytes(tx) if isinstance(tx, bytearray) else bytes.fromhex(tx) if isinstance(tx, str) else None,
+                height, records.encode_sorted(pairs),
             ))
-            links += [(cn, number) for cn in objects]
-        self.db.executemany("INSERT OR REPLACE INTO p_applications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            objects = get("objects")
+            if objects:
+                links += [(o, number) for o in map(_j, objects) if isinstance(o, str)]
+        self.db.executemany(UPSERT_APPLICATION, rows)
         self.db.executemany("INSERT OR IGNORE INTO p_application_objects VALUES (?, ?)", links)
 
     # --- webhooks outbox ---------------------------------------------------------------------
@@ -372,6 +414,7 @@ class Projection:
     # --- rebuilding ----------------------------------------------------------------------------
     def drop(self) -> None:
         """Drop every projection table (never the local ones: the book of requests stays)."""
+        self._latest.clear()
         self.db.execute("BEGIN IMMEDIATE")
         for t in schema.PROJECTION_TABLES:
             self.db.execute(f"DROP TABLE IF EXISTS {t}")
@@ -397,15 +440,9 @@ class Projection:
                 yield t, tuple(row)
 
 
-def _event_data(raw: bytes) -> dict:
-    # Committed event data was produced by this node's own execution (results root): no
-    # need to re-check that it is canonical.
-    return records.event_data(raw)
-
-
 def _j(v):
     """A scalar of a record as its JSON form shows it (bytes as hex)."""
-    return v.hex() if isinstance(v, (bytes, bytearray)) else v
+    return v.hex() if type(v) is bytes or isinstance(v, bytearray) else v
 
 
 def _address(ident) -> str | None:
@@ -414,6 +451,8 @@ def _address(ident) -> str | None:
     if not isinstance(ident, dict):
         return None
     a = ident.get("address")
+    if type(a) is str:
+        return a
     if isinstance(a, (bytes, bytearray)):
         return a.hex()
     if isinstance(a, dict) and any(isinstance(v, (bytes, bytearray)) for v in a.values()):
@@ -421,22 +460,42 @@ def _address(ident) -> str | None:
     return facts.address_of(ident)
 
 
-def _holders(rights_ids: list[int], entries: dict) -> list[str]:
-    """Everyone holding an active right (section 2), sorted, as facts.object_facts finds them."""
-    out: set[str] = set()
-    for i in rights_ids:
-        raw = entries[i]
-        assert raw is not None, f"an active right {i} has no entry record"
-        e = codec.decode_trusted(raw)
-        out.update(facts.holder_ids({"holders": canon.jsonable(e.get("holders") or [])}))
-    return sorted(out)
+class _Version:
+    """One version of a sheet as the projection compares it with the next: its records'
+    blob, its search columns and its active rights (ids and records). The latest version of
+    recently projected objects stays in memory (Projection._latest), so a busy object's next
+    version is compared without reading the database."""
 
+    __slots__ = ("height", "blob", "search", "rights", "_holders")
 
-def _same_rights(old: source.SheetIndex, new: source.SheetIndex, prev: dict, recs: source.SheetRecords) -> bool:
-    """The active rights and their records are those of the previous version."""
-    if old.rights_ids != new.rights_ids:
-        return False
-    return all(prev.get(source.entry_key(i), b"") == recs.entries[i] for i in new.rights_ids)
+    def __init__(self, height: int, blob: bytes, obj: dict, entries: dict):
+        type_, status, ident, rights_ids, encumbered = source.sheet_index(obj)
+        self.height = height
+        self.blob = blob
+        self.search = (type_, status, _address(ident), int(encumbered))
+        self.rights = tuple([(i, entries[i]) for i in rights_ids])
+        self._holders: list[str] | None = None
+
+    @classmethod
+    def stored(cls, cn: str, height: int, blob: bytes) -> "_Version":
+        values = records.decode(blob)
+        obj = codec.decode_trusted(values[source.object_key(cn)])
+        return cls(height, blob, obj, {i: values.get(source.entry_key(i)) for i in obj["rights"]})
+
+    def holders(self) -> list[str]:
+        """Everyone holding an active right (section 2), sorted, as facts.object_facts finds them."""
+        if self._holders is None:
+            out: set[str] = set()
+            for i, raw in self.rights:
+                assert raw is not None, f"an active right {i} has no entry record"
+                e = codec.decode_trusted(raw)
+                out.update(facts.holder_ids({"holders": canon.jsonable(e.get("holders") or [])}))
+            self._holders = sorted(out)
+        return self._holders
+
+    def carry_holders(self, prev: "_Version") -> None:
+        """Same rights, same records: same holders."""
+        self._holders = prev._holders
 
 
 def delivery_body(chain_id: str, height: int, seq: int, tx_id: bytes | None, kind: str, data_json: str, recipients_json: str, hook_id: int) -> bytes:

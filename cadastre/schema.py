@@ -47,7 +47,7 @@ from __future__ import annotations
 
 # 2: records instead of the views' JSON (sheets, applications, event data); history from the
 # current version (no p_entries); no write-only columns (p_events.objects,
-# p_applications.objects/applicants, p_objects.height).
+# p_applications.objects/applicants, p_objects.height) or indexes (p_txs_height).
 SCHEMA_VERSION = 2
 
 PROJECTION_DDL = """
@@ -59,7 +59,6 @@ CREATE TABLE IF NOT EXISTS p_txs (
     tx_id BLOB PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL, kind TEXT NOT NULL,
     signers TEXT NOT NULL, status TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
     article TEXT NOT NULL, memo TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS p_txs_height ON p_txs (height, idx);
 CREATE TABLE IF NOT EXISTS p_events (
     height INTEGER NOT NULL, seq INTEGER NOT NULL, tx_id BLOB, kind TEXT NOT NULL,
     data BLOB NOT NULL, recipients TEXT NOT NULL,

@@ -77,20 +77,6 @@ class RecordingState:
         raise AssertionError("views never write")
 
 
-class ValueRecordingState:
-    """A read-only state that remembers every key read with the value found (None: absent)."""
-
-    def __init__(self, state):
-        self._state = state
-        self.values: dict[bytes, bytes | None] = {}
-
-    def get(self, key: bytes) -> bytes | None:
-        if key in self.values:
-            return self.values[key]
-        v = self.values[key] = self._state.get(key)
-        return v
-
-
 class CachedState:
     """A read-only state that reads each key from the tree once (the sheet and the
     certificate of encumbrances read the same records)."""
@@ -160,10 +146,13 @@ def application(state, number: int) -> dict | None:
     return _call(_queries().application, state, number)
 
 
-def application_records(state, number: int) -> tuple[dict | None, dict[bytes, bytes | None]]:
-    """The application `number` (the book's view) and the records the view read."""
-    rec = ValueRecordingState(state)
-    return application(rec, number), rec.values
+def application_record(state, number: int) -> tuple[dict | None, list]:
+    """The application `number` as the book's view gives it (contracts/queries.py: the
+    record at keys.application(number), decoded) and the records it is read from, as a flat
+    [key, value] list."""
+    key = _keys().application(number)
+    raw = state.get(key)
+    return (None if raw is None else codec.decode_trusted(raw)), [key, raw]
 
 
 # The object record's lists of entry ids that read_object and encumbrance_certificate resolve
@@ -184,54 +173,41 @@ class SheetRecords:
 
 def sheet_records(state, cn: str) -> SheetRecords | None:
     """The records of object `cn`'s sheet at `state`, or None when it is not registered."""
-    from contracts import keys  # noqa: PLC0415
-
+    keys = _keys()
     okey = keys.obj(cn)
     raw = state.get(okey)
     if raw is None:
         return None
     o = codec.decode_trusted(raw)
-    ids: set[int] = set()
-    for name in _ENTRY_LISTS:
-        ids.update(o[name])
-    if o["stop"] is not None:
-        ids.add(o["stop"])
+    ids = set(o["history"])
+    ids.update(o["rights"], o["encs"], o["claims"], o["notes"])
+    stop = o["stop"]
+    if stop is not None:
+        ids.add(stop)
     entries: dict[int, bytes | None] = {}
     pairs: list = []
     entry_key = keys.entry
+    get = state.get
     for i in sorted(ids):
         k = entry_key(i)
-        v = entries[i] = state.get(k)
+        v = entries[i] = get(k)
         # The views assert that indexed entries exist (only the stop may point at none).
-        assert v is not None or i == o["stop"], f"object {cn} indexes missing entry {i}"
+        assert v is not None or i == stop, f"object {cn} indexes missing entry {i}"
         pairs.append(k)
         pairs.append(v)
     # Entry keys (reg/e/...) sort before object keys (reg/o/...): the object record goes last.
-    assert keys.ENTRY_PREFIX < keys.OBJECT_PREFIX
     pairs.append(okey)
     pairs.append(raw)
     return SheetRecords(cn, o, okey, raw, entries, pairs)
 
 
-class SheetIndex:
-    """What the projection indexes of a sheet, in the JSON form of the view's fields:
-    search columns, right holders (section 2) and whether it is encumbered (section 3, as
-    the certificate of encumbrances says)."""
-
-    __slots__ = ("type", "status", "identification", "rights_ids", "encumbered")
-
-    def __init__(self, o: dict):
-        # read_object: "type", "status", "identification" <- o["ident"], "rights" <- o["rights"]
-        # resolved; encumbrance_certificate: "encumbered" <- bool(o["encs"] resolved).
-        self.type = _json_str(o["type"])
-        self.status = _json_str(o["status"])
-        self.identification = o["ident"]
-        self.rights_ids = o["rights"]
-        self.encumbered = bool(o["encs"])
-
-
-def sheet_index(o: dict) -> SheetIndex:
-    return SheetIndex(o)
+def sheet_index(o: dict) -> tuple:
+    """What the projection indexes of a sheet, in the JSON form of the view's fields: (type,
+    status, identification, ids of the active rights (section 2), encumbered (section 3, as
+    the certificate of encumbrances says)). read_object: "type", "status", "identification"
+    <- o["ident"], "rights" <- o["rights"] resolved; encumbrance_certificate: "encumbered"
+    <- bool(o["encs"] resolved)."""
+    return _json_str(o["type"]), _json_str(o["status"]), o["ident"], o["rights"], bool(o["encs"])
 
 
 def _json_str(v: Any) -> str | None:
@@ -249,13 +225,13 @@ def entry_key(entry_id: int) -> bytes:
 def _keys():
     from contracts import keys  # noqa: PLC0415
 
+    # Entry keys (reg/e/...) sort before object keys (reg/o/...): sheet_records relies on it.
+    assert keys.ENTRY_PREFIX < keys.OBJECT_PREFIX
     return keys
 
 
 def object_key(cn: str) -> bytes:
-    from contracts import keys  # noqa: PLC0415
-
-    return keys.obj(cn)
+    return _keys().obj(cn)
 
 
 def object_prefix() -> bytes:

@@ -252,3 +252,10 @@ def test_a_projection_of_another_schema_is_dropped_and_rebuilt(tmp_path):
         assert again.outbox_height == 41   # nothing is sent twice
     finally:
         again.close()
+
+
+def test_canonical_json_of_string_lists_takes_no_shortcut_it_should_not():
+    from cadastre import canon
+
+    for items in ([], ["871105300123"], ["a", "B1"], ["a b"], ["é"], ['x"'], ["\\"], [""]):
+        assert canon.dumps_strings(items) == canon.dumps(list(items)), items
