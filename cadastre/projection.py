@@ -61,7 +61,7 @@ def _upsert(table: str, key: tuple[str, ...], cols: tuple[str, ...]) -> str:
 
 
 UPSERT_TX = _upsert("p_txs", ("tx_id",), ("tx_id", "height", "idx", "kind", "signers", "status", "code", "message", "article", "memo"))
-UPSERT_OBJECT = _upsert("p_objects", ("cn",), ("cn", "type", "status", "address", "encumbered"))
+UPSERT_OBJECT = _upsert("p_objects", ("cn",), ("cn", "type", "status", "address"))
 UPSERT_APPLICATION = _upsert("p_applications", ("number",), ("number", "type", "status", "filed_height", "filed_time_ms", "deadline", "tx_id", "updated_height", "records"))
 
 Progress = Callable[[int, int], None]
@@ -462,17 +462,18 @@ def _address(ident) -> str | None:
 
 class _Version:
     """One version of a sheet as the projection compares it with the next: its records'
-    blob, its search columns and its active rights (ids and records). The latest version of
-    recently projected objects stays in memory (Projection._latest), so a busy object's next
-    version is compared without reading the database."""
+    blob, its search columns (type, status, address) and its active rights (ids and
+    records). The latest version of recently projected objects stays in memory
+    (Projection._latest), so a busy object's next version is compared without reading the
+    database."""
 
     __slots__ = ("height", "blob", "search", "rights", "_holders")
 
     def __init__(self, height: int, blob: bytes, obj: dict, entries: dict):
-        type_, status, ident, rights_ids, encumbered = source.sheet_index(obj)
+        type_, status, ident, rights_ids, _ = source.sheet_index(obj)
         self.height = height
         self.blob = blob
-        self.search = (type_, status, _address(ident), int(encumbered))
+        self.search = (type_, status, _address(ident))
         self.rights = tuple([(i, entries[i]) for i in rights_ids])
         self._holders: list[str] | None = None
 

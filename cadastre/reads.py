@@ -94,7 +94,7 @@ def search(db: sqlite3.Connection, *, cadastral_number: str | None = None, addre
             raise InvalidPayload("cadastral_number must be digits, '-' and ':' (a number or its beginning, like 21-320-030)")
         hi = cadastral_number + "\U0010ffff"
         rows = db.execute(
-            "SELECT cn, type, status, address, encumbered FROM p_objects WHERE cn >= ? AND cn < ? ORDER BY cn LIMIT ?", (cadastral_number, hi, limit)
+            "SELECT cn, type, status, address FROM p_objects WHERE cn >= ? AND cn < ? ORDER BY cn LIMIT ?", (cadastral_number, hi, limit)
         ).fetchall()
     elif address:
         if len(address) > SEARCH_CHARS_MAX:
@@ -104,13 +104,20 @@ def search(db: sqlite3.Connection, *, cadastral_number: str | None = None, addre
             raise InvalidPayload("address must contain at least one word or number")
         match = " ".join('"' + w.replace('"', "") + '"' for w in words[:10])
         rows = db.execute(
-            "SELECT o.cn, o.type, o.status, o.address, o.encumbered FROM p_address a JOIN p_objects o ON o.cn = a.cn"
+            "SELECT o.cn, o.type, o.status, o.address FROM p_address a JOIN p_objects o ON o.cn = a.cn"
             " WHERE p_address MATCH ? ORDER BY o.cn LIMIT ?",
             (match, limit),
         ).fetchall()
     else:
         raise InvalidPayload("give cadastral_number or address to search by (or use /v1/persons/{id}/holdings for IIN/BIN)")
-    return [{"cadastral_number": r[0], "type": r[1], "status": r[2], "address": r[3], "encumbered": bool(r[4])} for r in rows]
+    return [{"cadastral_number": r[0], "type": r[1], "status": r[2], "address": r[3], "encumbered": _encumbered(db, r[0])} for r in rows]
+
+
+def _encumbered(db: sqlite3.Connection, cn: str) -> bool:
+    """Whether the current version of `cn` is encumbered (as its certificate of encumbrances says)."""
+    row = db.execute("SELECT records FROM p_object_versions WHERE cn = ? ORDER BY height DESC LIMIT 1", (cn,)).fetchone()
+    assert row is not None, f"object {cn} has no version"
+    return records.encumbered(cn, row[0])
 
 
 # --- book of documents received (Art 13) ---------------------------------------------------

@@ -82,6 +82,15 @@ def sheet(cn: str, blob: bytes) -> dict:
     return canon.normal(s)
 
 
+def encumbered(cn: str, blob: bytes) -> bool:
+    """Whether the certificate of encumbrances of a stored version says "encumbered" (read off
+    the object record as source.sheet_index does, without building the certificate)."""
+    values = decode(blob)
+    raw = values.get(source.object_key(cn))
+    assert raw is not None, f"a stored version of {cn} has no object record"
+    return source.sheet_index(_decode_record(raw))[4]
+
+
 def application(number: int, blob: bytes) -> dict:
     app = source.application(StoredState(decode(blob)), number)
     assert app is not None, f"the stored record of application {number} is absent"

@@ -9,8 +9,9 @@ Projection tables (prefix p_), every row a function of the committed blocks alon
 - p_events             every event of every receipt and block, in order, with recipients;
                        its data as committed (canonical msgpack; JSON when read)
 - p_event_recipients   who each event is addressed to (a person's notifications by index)
-- p_objects            one row per object: search columns (type, status, address,
-                       encumbered)
+- p_objects            one row per object: search columns (type, status, address); whether
+                       it is encumbered is read from its current version (it changes with
+                       most registrations, the columns above almost never)
 - p_object_versions    the ledger records the registration sheet (Art 14) and certificate
                        of encumbrances of an object are derived from (cadastre/records.py),
                        one row per height at which they changed: the sheet "as of any
@@ -48,7 +49,8 @@ from __future__ import annotations
 # 2: records instead of the views' JSON (sheets, applications, event data); history from the
 # current version (no p_entries); no write-only columns (p_events.objects,
 # p_applications.objects/applicants, p_objects.height) or indexes (p_txs_height).
-SCHEMA_VERSION = 2
+# 3: no p_objects.encumbered (a random page write for every pledge registered or discharged).
+SCHEMA_VERSION = 3
 
 PROJECTION_DDL = """
 CREATE TABLE IF NOT EXISTS p_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,7 +69,7 @@ CREATE TABLE IF NOT EXISTS p_event_recipients (
     recipient TEXT NOT NULL, height INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (recipient, height, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS p_objects (
-    cn TEXT PRIMARY KEY, type TEXT, status TEXT, address TEXT, encumbered INTEGER NOT NULL) WITHOUT ROWID;
+    cn TEXT PRIMARY KEY, type TEXT, status TEXT, address TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS p_object_versions (
     cn TEXT NOT NULL, height INTEGER NOT NULL, records BLOB NOT NULL,
     PRIMARY KEY (cn, height));

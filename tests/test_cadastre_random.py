@@ -86,6 +86,8 @@ def test_projection_follows_the_contracts_views_at_every_height(seed, tmp_path, 
                 assert version == changed_at[cn][-1], f"seed {seed}: version of {cn} as of {height}"
         for cn in (CN, CN2, CN3):
             assert reads.versions(proj.db, cn) == changed_at[cn], f"seed {seed}: versions of {cn}"
+            found = reads.search(proj.db, cadastral_number=cn)[0]
+            assert found["encumbered"] is last_seen[cn][1]["encumbered"], f"seed {seed}: search shows {cn} encumbered wrongly"
         state = chain.state()
         book = reads.applications(proj.db, limit=500)
         assert book == [canon.loads(canon.dumps(queries.application(state, a["number"]))) for a in book], f"seed {seed}: book"
