@@ -171,7 +171,11 @@ def tx(db: sqlite3.Connection, tx_id: bytes) -> dict | None:
 def tx_events(db: sqlite3.Connection, tx_id: bytes) -> list[dict]:
     return [
         {"height": h, "seq": s, "kind": k, "data": canon.normal(records.event_data(d)), "recipients": canon.loads(r)}
-        for h, s, k, d, r in db.execute("SELECT height, seq, kind, data, recipients FROM p_events WHERE tx_id = ? ORDER BY height, seq", (tx_id,))
+        # A tx's events are all at its block's height: the key's first column, not a scan.
+        for h, s, k, d, r in db.execute(
+            "SELECT height, seq, kind, data, recipients FROM p_events WHERE height = (SELECT height FROM p_txs WHERE tx_id = ?) AND tx_id = ? ORDER BY height, seq",
+            (tx_id, tx_id),
+        )
     ]
 
 

@@ -162,13 +162,13 @@ _ENTRY_LISTS = ("rights", "encs", "claims", "notes", "history")
 
 class SheetRecords:
     """The records the sheet and the certificate of encumbrances of one object are derived
-    from: the object record (raw and decoded) and the entries it indexes (raw, by id; None
-    for an absent one), in key order as a flat [key, value, ...] list."""
+    from, in key order as a flat [key, value, ...] list; with the object record decoded and
+    the entries it indexes by id (raw; None for an absent one)."""
 
-    __slots__ = ("cn", "obj", "obj_key", "obj_raw", "entries", "pairs")
+    __slots__ = ("obj", "entries", "pairs")
 
-    def __init__(self, cn: str, obj: dict, obj_key: bytes, obj_raw: bytes, entries: dict[int, bytes | None], pairs: list):
-        self.cn, self.obj, self.obj_key, self.obj_raw, self.entries, self.pairs = cn, obj, obj_key, obj_raw, entries, pairs
+    def __init__(self, obj: dict, entries: dict[int, bytes | None], pairs: list):
+        self.obj, self.entries, self.pairs = obj, entries, pairs
 
 
 def sheet_records(state, cn: str) -> SheetRecords | None:
@@ -198,7 +198,7 @@ def sheet_records(state, cn: str) -> SheetRecords | None:
     # Entry keys (reg/e/...) sort before object keys (reg/o/...): the object record goes last.
     pairs.append(okey)
     pairs.append(raw)
-    return SheetRecords(cn, o, okey, raw, entries, pairs)
+    return SheetRecords(o, entries, pairs)
 
 
 def sheet_index(o: dict) -> tuple:
