@@ -9,22 +9,25 @@ For each block, in ONE SQLite transaction:
 - for every object an event names (data["objects"]), the ledger records its sheet and
   certificate of encumbrances are derived from, read at the block's state root
   (source.sheet_records): a version row for (object, height) is written when they differ
-  from the previous version's (a comparison of bytes), and the index rows (search columns,
-  holders, address) wherever what they hold changed. The sheet itself is
-  made by contracts/queries.py's views from those records when it is read (records.py), so
-  the commit path does no view work and no JSON;
+  from the previous version's (a comparison of bytes; the latest version of recently
+  projected objects is kept in memory), and the index rows (search columns, holders,
+  address) wherever what they hold changed. The sheet itself is made by
+  contracts/queries.py's views from those records when it is read (records.py), so the
+  commit path does no view work and no JSON;
 - for every application an event names (data["application"]), its record in the book of
   documents received;
+Rows are written per table with executemany, once per block.
 - webhook deliveries for the block's events (the outbox), when the block is above the
   outbox cursor -- a rebuild re-projects old blocks without sending anything twice;
 - the cursor.
 Applying a height at or below the cursor does nothing; re-applying it by force writes the
-same rows again (every write is an upsert keyed by height), so the result is identical.
+same rows again (every write is an upsert keyed by height; an unchanged sheet's version row
+at that height is deleted), so the result is identical.
 
 One writer: the node's event loop (as a commit listener) or `tamga cadastre rebuild`.
 SQLite in WAL mode, so readers never block it.
 
-May import: node, contracts (through cadastre.source), proto, sqlite3.
+May import: cadastre, node, contracts (through cadastre.source), proto, sqlite3.
 """
 
 from __future__ import annotations
@@ -484,7 +487,8 @@ class _Version:
         return cls(height, blob, obj, {i: values.get(source.entry_key(i)) for i in obj["rights"]})
 
     def holders(self) -> list[str]:
-        """Everyone holding an active right (section 2), sorted, as facts.object_facts finds them."""
+        """Everyone holding an active right (section 2), sorted: the holder ids of the sheet's
+        "rights" entries in their JSON form."""
         if self._holders is None:
             out: set[str] = set()
             for i, raw in self.rights:

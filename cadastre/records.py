@@ -97,11 +97,6 @@ def application(number: int, blob: bytes) -> dict:
     return canon.normal(app)
 
 
-def record(raw: bytes) -> Any:
-    """One stored record (an entry of a sheet's history) in its JSON form."""
-    return canon.normal(_decode_record(raw))
-
-
 def event_data(raw: bytes) -> dict:
     """A committed event's data as the projection shows it: a dict ({} when empty; a value
     that is not a map is shown as {"value": ...})."""
