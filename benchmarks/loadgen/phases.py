@@ -47,7 +47,7 @@ class Settings:
     peak_s: float = 600.0
     normal_per_hour: float = 360.0
     peak_per_hour: float = 2000.0
-    sat_clients: tuple[int, ...] = (4, 16, 64, 256, 1024)
+    sat_clients: tuple[int, ...] = (4, 16, 64, 256, 1024, 2048)
     sat_step_s: float = 30.0
     sat_warmup_s: float = 5.0
     profile_s: float = 30.0
