@@ -16,7 +16,10 @@ Proposals are guarded the same way by (height, round).
 
 The lock (lockedRound/lockedValue, validRound/validValue of Algorithm 1) is persisted with
 the blocks it names, so a restarted validator still honours its lock and can re-propose its
-valid value.
+valid value -- and with the 2f+1 prevotes that made the value valid (its proof of lock). Those
+prevotes live nowhere else once their voters have moved on: without them a re-proposal with
+that pol_round convinces nobody (line 28 needs them), and a simulated run (seed 1254352192)
+stalled forever with two validators locked on a value whose proof had been lost in crashes.
 
 May import: node.codec, node.errors, consensus.messages.
 """
@@ -30,7 +33,12 @@ from consensus.messages import Vote
 from node import codec
 from node.errors import MalformedInput, StoreCorrupted
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: before the proof of lock was kept (read as an empty one)
+
+
+def _vote_fields(v: Vote) -> list:
+    return [v.type, v.height, v.round, v.block_hash, v.timestamp_ms, v.validator_index, v.signature]
 
 
 class Guard(enum.Enum):
@@ -60,6 +68,7 @@ class SignState:
     valid_round: int = -1
     valid_hash: bytes = b""
     blocks: tuple[tuple[bytes, bytes], ...] = ()   # (hash, block) of the locked and valid values
+    pol: tuple[Vote, ...] = ()   # the 2f+1 prevotes for valid_hash at valid_round
 
     # --- the guard ------------------------------------------------------------------------
     def check_vote(self, vote_type: int, height: int, round_: int, block_hash: bytes) -> tuple[Guard, Vote | None]:
@@ -94,12 +103,13 @@ class SignState:
         return codec.encode(
             {
                 "version": FORMAT_VERSION,
-                "vote": None if v is None else [v.type, v.height, v.round, v.block_hash, v.timestamp_ms, v.validator_index, v.signature],
+                "vote": None if v is None else _vote_fields(v),
                 "proposal": None if p is None else [p.height, p.round, p.pol_round, p.block_hash, p.signature],
                 "height": self.height,
                 "locked": [self.locked_round, self.locked_hash],
                 "valid": [self.valid_round, self.valid_hash],
                 "blocks": [[h, b] for h, b in self.blocks],
+                "pol": [_vote_fields(x) for x in self.pol],
             }
         )
 
@@ -109,11 +119,13 @@ class SignState:
         must not take part in consensus with a signing state it cannot read)."""
         try:
             d = codec.decode(data)
-            if d["version"] != FORMAT_VERSION:
-                raise StoreCorrupted(f"sign state has format version {d['version']}; this node reads {FORMAT_VERSION}")
+            if d["version"] not in READABLE_VERSIONS:
+                raise StoreCorrupted(f"sign state has format version {d['version']}; this node reads {READABLE_VERSIONS}")
             vote = None if d["vote"] is None else Vote(*d["vote"])
-            if vote is not None and vote.shape_error() is not None:
-                raise StoreCorrupted(f"sign state holds a malformed vote: {vote.shape_error()}")
+            pol = tuple(Vote(*x) for x in d.get("pol", ())) if d["version"] >= 2 else ()
+            for v in (vote, *pol):
+                if v is not None and v.shape_error() is not None:
+                    raise StoreCorrupted(f"sign state holds a malformed vote: {v.shape_error()}")
             proposal = None if d["proposal"] is None else ProposalStamp(*d["proposal"])
             state = cls(
                 vote=vote,
@@ -124,6 +136,7 @@ class SignState:
                 valid_round=d["valid"][0],
                 valid_hash=d["valid"][1],
                 blocks=tuple((h, b) for h, b in d["blocks"]),
+                pol=pol,
             )
         except StoreCorrupted:
             raise

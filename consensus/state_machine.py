@@ -232,7 +232,7 @@ class ConsensusCore:
             # Locks belong to one height; the old ones need not be persisted away (a restart
             # ignores a lock of another height), so this does not mark the state dirty.
             self._sign_state = dataclasses.replace(
-                self._sign_state, height=height, locked_round=-1, locked_hash=b"", valid_round=-1, valid_hash=b"", blocks=()
+                self._sign_state, height=height, locked_round=-1, locked_hash=b"", valid_round=-1, valid_hash=b"", blocks=(), pol=()
             )
 
     def _resume(self) -> None:
@@ -243,6 +243,11 @@ class ConsensusCore:
             meta = self._source.inspect(block)
             if meta is not None and meta.hash == block_hash:
                 h.blocks[block_hash] = (block, meta)
+        # The proof of lock of the valid value: signature-checked when they arrived, and the
+        # only copy left if their voters moved on; gossip sends them with a re-proposal.
+        for vote in st.pol:
+            if vote.height == h.height:
+                h.count_vote(vote)
         vote = st.vote if (st.vote is not None and st.vote.height == h.height) else None
         proposal = st.proposal if (st.proposal is not None and st.proposal.height == h.height) else None
         round_ = max(
@@ -454,7 +459,8 @@ class ConsensusCore:
     def _set_lock(self, block_hash: bytes, round_: int) -> None:
         block = self._h.blocks[block_hash][0]
         self._set_sign_state(
-            locked_round=round_, locked_hash=block_hash, valid_round=round_, valid_hash=block_hash, blocks=((block_hash, block),)
+            locked_round=round_, locked_hash=block_hash, valid_round=round_, valid_hash=block_hash, blocks=((block_hash, block),),
+            pol=self._proof_of_lock(block_hash, round_),
         )
 
     def _set_valid(self, block_hash: bytes, round_: int) -> None:
@@ -465,7 +471,12 @@ class ConsensusCore:
             locked_block = locked[0] if locked is not None else st.block(st.locked_hash)
             if locked_block is not None:
                 blocks.insert(0, (st.locked_hash, locked_block))
-        self._set_sign_state(valid_round=round_, valid_hash=block_hash, blocks=tuple(blocks))
+        self._set_sign_state(valid_round=round_, valid_hash=block_hash, blocks=tuple(blocks), pol=self._proof_of_lock(block_hash, round_))
+
+    def _proof_of_lock(self, block_hash: bytes, round_: int) -> tuple[Vote, ...]:
+        pol = tuple(self._h.vote_set(round_, PREVOTE).votes_for(block_hash))
+        assert self._h.validators.has_quorum(sum(self._h.validators.power(v.validator_index) for v in pol)), "a value became valid without 2f+1 prevotes"
+        return pol
 
     def _set_sign_state(self, **changes: Any) -> None:
         self._sign_state = dataclasses.replace(self._sign_state, **changes)

@@ -194,6 +194,35 @@ def test_a_restarted_core_keeps_its_lock():
     assert c.vote_of(0, PREVOTE, 1) == NIL
 
 
+def test_a_restarted_core_keeps_the_proof_of_its_lock_and_can_show_it():
+    """Seed 1254352192: two validators locked on X in round 1, then crashes lost every copy of
+    round 1's prevotes; their re-proposals of X (pol_round 1) convinced nobody and nothing
+    else could reach 2f+1. The sign state now carries the 2f+1 prevotes with the lock."""
+    c = Cluster(4)
+    x = _lock_node_0_on_round_0(c)
+    saved = SignState.decode(c.persisted[0])
+    assert {(v.round, v.type, v.block_hash) for v in saved.pol} == {(0, PREVOTE, x)}
+    assert len({v.validator_index for v in saved.pol}) >= 3
+    assert all(signing.verify(signer_of(v.validator_index).public_key, v.signature, "vote", CHAIN_ID, v.sign_bytes()) for v in saved.pol)
+    c.crash(0)
+    core = c.start(0)  # from the sign state alone: every vote it had received is gone
+    held = core._h.vote_set(0, PREVOTE)  # noqa: SLF001 - the proof is what gossip sends with a re-proposal
+    assert held.has_quorum_for(x)
+    assert SignState.decode(SignState.encode(saved)) == saved
+
+
+def test_a_sign_state_written_before_proofs_of_lock_were_kept_still_reads():
+    c = Cluster(4)
+    x = _lock_node_0_on_round_0(c)
+    from node import codec
+
+    d = codec.decode(c.persisted[0])  # rewritten in the version-1 layout: no "pol"
+    d.pop("pol")
+    d["version"] = 1
+    old = SignState.decode(codec.encode(d))
+    assert old.locked_hash == x and old.pol == ()
+
+
 def test_a_sign_state_ahead_of_the_chain_refuses_to_sign_below_it():
     """A validator restored with an old copy of its chain must not sign again where its
     sign state says it signed later: it follows the others without voting."""
