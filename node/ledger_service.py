@@ -73,17 +73,10 @@ class LedgerServicer(pbg.LedgerServicer):
             tx = self.rt.submit(request.envelope)
         except TamgaError as err:
             await abort_with(context, err)
-        timeout_s = wait_seconds(request.timeout_ms)
         # The mempool admitted the tx just now, in this same step of the event loop, and it
         # refuses committed tx ids: nothing can have committed it before the waiter is
         # registered, so there is no store to look in.
-        try:
-            await self.rt.hub.wait_tx(tx.tx_id, timeout_s, _not_yet)
-        except asyncio.TimeoutError:
-            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "NOT_COMMITTED: " + not_committed(tx.tx_id, timeout_s))
-        response = self._tx_response(tx.tx_id)
-        crash.point("before_ack")
-        return response
+        return await self._wait_and_answer(context, tx.tx_id, request.timeout_ms, _not_yet)
 
     async def SubmitStream(self, requests, context):
         stream = _Stream(self)
@@ -122,12 +115,16 @@ class LedgerServicer(pbg.LedgerServicer):
             await abort_with(context, err)
 
     async def WaitTx(self, request, context):
-        timeout_s = wait_seconds(request.timeout_ms)
+        return await self._wait_and_answer(context, request.tx_id, request.timeout_ms, self.rt.committed_height)
+
+    async def _wait_and_answer(self, context, tx_id: bytes, timeout_ms: int, committed_at) -> pb.GetTxResponse:
+        """The committed tx, once it is; DEADLINE_EXCEEDED (NOT_COMMITTED) after the timeout."""
+        timeout_s = wait_seconds(timeout_ms)
         try:
-            await self.rt.hub.wait_tx(request.tx_id, timeout_s, self.rt.committed_height)
+            await self.rt.hub.wait_tx(tx_id, timeout_s, committed_at)
         except asyncio.TimeoutError:
-            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "NOT_COMMITTED: " + not_committed(request.tx_id, timeout_s))
-        response = self._tx_response(request.tx_id)
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "NOT_COMMITTED: " + not_committed(tx_id, timeout_s))
+        response = self._tx_response(tx_id)
         crash.point("before_ack")
         return response
 
