@@ -50,7 +50,8 @@ class Mempool:
         """Admit one envelope or raise the typed error that explains why not."""
         if len(self._pending) >= self.txs_max:
             raise MempoolFull(f"the node holds {self.txs_max} pending transactions; retry shortly")
-        known = self._by_envelope.get(sha256(envelope))
+        envelope_hash = sha256(envelope)
+        known = self._by_envelope.get(envelope_hash)
         if known is not None:
             raise DuplicateTx(f"transaction {known.tx_id.hex()} is already pending")
         tx = self.verifier.verify(envelope)
@@ -66,7 +67,7 @@ class Mempool:
         self.executor.check_tx(tx)
         tx = dataclasses.replace(tx, admitted=True)
         self._pending[tx.tx_id] = tx
-        self._by_envelope[sha256(envelope)] = tx
+        self._by_envelope[envelope_hash] = tx
         return tx
 
     def get(self, tx_id: bytes) -> VerifiedTx | None:
