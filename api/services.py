@@ -70,7 +70,7 @@ class Services:
         self.now_ms: Callable[[], int] = runtime.now_ms
         self.metrics = Metrics()
         path = projection_path or os.path.join(runtime.config.path(runtime.config.data_dir), "cadastre.sqlite")
-        self.projection = Projection(path, now_ms=self.now_ms)
+        self.projection = Projection(path, now_ms=self.now_ms, background_checkpoints=True)
         self.projection.bind(self.chain)
         self.db = self.projection.db
         self.auth = Authenticator(self.chain_id, runtime.certificates, self.chain.is_revoked, self.now_ms)

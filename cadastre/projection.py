@@ -40,6 +40,7 @@ import time
 from typing import Callable, Iterable
 
 from cadastre import canon, facts, records, schema, source
+from cadastre.checkpoint import WalCheckpointer
 from node import codec
 from node.errors import MalformedInput, StoreCorrupted, TamgaError
 from node.pki import verifier_for
@@ -88,10 +89,16 @@ def connect(path: str) -> sqlite3.Connection:
 class Projection:
     """The cadastre database of one node. Not thread-safe: one task writes and reads."""
 
-    def __init__(self, path: str, *, now_ms: Callable[[], int] = lambda: int(time.time() * 1000)):
+    def __init__(self, path: str, *, now_ms: Callable[[], int] = lambda: int(time.time() * 1000), background_checkpoints: bool = False):
         self.path = path
         self.now_ms = now_ms
         self.db = connect(path)
+        # A node's projection writes on the event loop: its WAL is copied into the database
+        # by a thread of its own instead of inside a COMMIT (cadastre/checkpoint.py).
+        self.checkpointer: WalCheckpointer | None = None
+        if background_checkpoints and path != ":memory:":
+            self.db.execute("PRAGMA wal_autocheckpoint=0")
+            self.checkpointer = WalCheckpointer(path)
         self._drop_if_other_schema()
         self.db.executescript(schema.PROJECTION_DDL + schema.LOCAL_DDL)
         self._certs = None  # the process-wide verifier of the chain's CA, set by bind()
@@ -106,6 +113,8 @@ class Projection:
         self.on_applied: list[Callable[[int, int], None]] = []
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.db.close()
 
     def _drop_if_other_schema(self) -> None:
@@ -285,6 +294,8 @@ class Projection:
             self._latest.clear()
             raise
         self.blocks_applied += 1
+        if self.checkpointer is not None:
+            self.checkpointer.poke()
         for cb in self.on_applied:
             cb(height, queued)
         return True
