@@ -62,7 +62,10 @@ class NodeRuntime:
         self.hub = CommitHub(self.chain.head.height)
         self.recent = RecentTxs()
         self.moj_bin = str(self.genesis.app_state.get("authorities", {}).get("MOJ", ""))
+        # Called after one or more blocks committed, with the last of them (see
+        # _schedule_commit_listeners); each catches up from its own cursor.
         self.commit_listeners: list[CommitListener] = []
+        self._listeners_due: PreparedBlock | None = None
         self.engine = self._make_engine()
         self._grpc: grpc.aio.Server | None = None
         self._http_task: asyncio.Task | None = None
@@ -93,17 +96,39 @@ class NodeRuntime:
         """Called by the engine after the block's batch is durable (crash point 2 passed)."""
         self.mempool.remove_committed(prepared.txs)
         tx_ids = [tx.tx_id for tx in prepared.txs]
+        # Scheduled before the waiters are woken, so that a client told its tx committed
+        # reads a cadastre that holds it (callbacks run in the order they were scheduled).
+        self._schedule_commit_listeners(prepared)
         # Before waking the waiters, so they are answered from memory (committed_tx).
         self.recent.add_block(prepared.height, tx_ids, [tx.envelope for tx in prepared.txs], prepared.execution.receipts)
         self.hub.committed(prepared.height, tx_ids)
         crash.point("after_apply", txs=len(prepared.txs))
-        for listener in self.commit_listeners:
-            listener(prepared)
-        crash.point("after_projection", txs=len(prepared.txs))
         log.info(
             "committed",
             extra=fields(height=prepared.height, txs=len(prepared.txs), hash=prepared.block_hash.hex()[:16], state_root=prepared.execution.state_root.hex()[:16]),
         )
+
+    def _schedule_commit_listeners(self, prepared: PreparedBlock) -> None:
+        """Run the commit listeners (the cadastre projection) after the engine's step, not in
+        it: the votes and the next proposal this commit leads to go out first, and the other
+        validators work on them while this node projects. Commits before the listeners ran
+        are coalesced; a listener catches up from its own cursor to the head."""
+        first = self._listeners_due is None
+        self._listeners_due = prepared
+        if not first:
+            return
+        try:
+            asyncio.get_running_loop().call_soon(self._run_commit_listeners)
+        except RuntimeError:  # no loop (a tool driving the chain directly): run them now
+            self._run_commit_listeners()
+
+    def _run_commit_listeners(self) -> None:
+        prepared, self._listeners_due = self._listeners_due, None
+        if prepared is None:
+            return
+        for listener in self.commit_listeners:
+            listener(prepared)
+        crash.point("after_projection", txs=len(prepared.txs))
 
     def committed_tx(self, tx_id: bytes) -> CommittedTx:
         """A committed tx: from the recent-commit index, else from the store (NotFound if
