@@ -376,7 +376,7 @@ class Chain:
         verify_commit(self.chain_id, self.validators, prepared.height, prepared.block_hash, decode_commit(commit))
         self.kv.write(self.commit_records(prepared, commit), sync=True)
         self.head = Head(prepared.height, prepared.block_hash, prepared.header.time_ms, prepared.execution.state_root)
-        self.tree.remember(prepared.execution.new_nodes)
+        self.tree.remember(prepared.execution.new_nodes, root=prepared.execution.state_root)
         self._head_values.update(prepared.execution.writes)
         self._prepared.clear()
 

@@ -304,6 +304,9 @@ class StateTree:
         self._cache_size = cache_size
         self._cache: OrderedDict[bytes, tuple] = OrderedDict()
         self._pending: dict[bytes, tuple] = {}  # decoded nodes of recent updates, for remember()
+        # Per new root of a recent update: the nodes it replaced (for remember(root=...)).
+        self._replaced: dict[bytes, list[bytes]] = {}
+        self._replacing: list[bytes] = []
         self.store_reads = 0
 
     # --- reading -------------------------------------------------------------------------
@@ -406,6 +409,7 @@ class StateTree:
             items.append((kh, key, value, kh.hex()))
         items.sort(key=_BY_HASH)
         out: dict[bytes, tuple[bytes, tuple]] = {}
+        self._replacing = replaced = []
         if root == EMPTY_ROOT:
             inserts = [it for it in items if it[2] is not None]
             res = self._build(inserts, 0, len(inserts), 0, out) if inserts else None
@@ -420,14 +424,27 @@ class StateTree:
                 pending = {}
             pending.update((nh, dec) for nh, (_, dec) in out.items())
             self._pending = pending
+            if len(self._replaced) >= 64:  # candidates that never committed
+                self._replaced.clear()
+            self._replaced[new_root] = replaced
         return new_root, {_NODE_PREFIX + nh: enc for nh, (enc, _) in out.items()}
 
-    def remember(self, new_nodes: Mapping[bytes, bytes]) -> None:
+    def remember(self, new_nodes: Mapping[bytes, bytes], *, root: bytes | None = None) -> None:
         """Put nodes the caller has just committed into the cache (optional: warms it so the
         next block does not re-read what this one wrote). Nodes from recent `update`s are
-        taken as decoded there; any others are checked like a read from the store."""
+        taken as decoded there; any others are checked like a read from the store.
+
+        With `root` (the new root the update made), the nodes that update replaced are
+        dropped from the cache first: only older states still reach them, and an LRU full
+        of dead path nodes had evicted the live ones (state-tree reads under load went to
+        LevelDB ever more often as the chain grew)."""
         if not self._cache_size:
             return
+        replaced = self._replaced.pop(root, ()) if root is not None else ()
+        cache = self._cache
+        for nh in replaced:
+            cache.pop(nh, None)
+        self._replaced.clear()
         pending = self._pending
         for store_key, data in new_nodes.items():
             nh = store_key[_PREFIX_LEN:]
@@ -467,6 +484,7 @@ class StateTree:
             i = j
         if not changes:
             return nh, False
+        self._replacing.append(nh)
         # Splice the changes into the old encoding; each offset is taken from the bitmap as
         # it stands after the changes before it.
         for n, new, _ in changes:
@@ -512,6 +530,9 @@ class StateTree:
         if keep_existing:
             if not entries:
                 return nh, True
+        else:
+            self._replacing.append(nh)
+        if keep_existing:
             # The kept leaf is already stored: an entry with key None carries its hash.
             bisect.insort(entries, (existing_kh, None, nh, existing_kh.hex()), key=_BY_HASH)
         if not entries:

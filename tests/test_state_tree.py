@@ -373,6 +373,44 @@ def test_cache_is_bounded_and_remember_warms_it(kv):
     assert root_b != root_a and nodes_b
 
 
+def test_remember_with_root_drops_the_nodes_that_update_replaced(kv):
+    """Committing a block evicts the path nodes it replaced, so an LRU cache keeps live nodes
+    rather than filling with dead ones; older states still read correctly from the store."""
+    state = {b"k%d" % i: b"v%d" % i for i in range(300)}
+    tree = StateTree(kv)
+    root = commit(tree, kv, EMPTY_ROOT, state)
+    for k in state:  # every node of the tree is now cached
+        assert tree.get(root, k) == state[k]
+    before = set(tree._cache)
+    new_root, nodes = tree.update(root, {b"k1": b"changed", b"k2": None, b"new": b"x"})
+    kv.write(nodes)
+    tree.remember(nodes, root=new_root)
+    new_hashes = {key[len(schema.tree_node(b"")):] for key in nodes}
+    dropped = before - set(tree._cache)
+    # The old root, the old leaves of k1 and k2 and the internal nodes above them are gone;
+    # nothing the new tree still uses was dropped.
+    assert root in dropped and len(dropped) >= 3
+    assert new_hashes <= set(tree._cache)
+    reads = tree.store_reads
+    expected = {**state, b"k1": b"changed", b"new": b"x"}
+    del expected[b"k2"]
+    for k, v in expected.items():
+        assert tree.get(new_root, k) == v
+    assert tree.get(new_root, b"k2") is None
+    assert tree.store_reads == reads  # the whole new tree is served from the cache
+    # The old state is intact: read from the store.
+    assert tree.get(root, b"k1") == b"v1" and tree.get(root, b"k2") == b"v2"
+    assert tree.store_reads > reads
+    # Without the root (a caller that does not say what it committed) nothing is dropped.
+    other = StateTree(kv)
+    r2, n2 = other.update(new_root, {b"k3": b"y"})
+    for k in expected:
+        other.get(new_root, k)
+    cached = set(other._cache)
+    other.remember(n2)
+    assert cached <= set(other._cache)
+
+
 # --- proofs ------------------------------------------------------------------------------
 @pytest.fixture
 def proven(kv):
