@@ -31,7 +31,6 @@ router = APIRouter(tags=["events"])
 
 POSITION = r"^\d{1,18}-\d{1,9}$"
 HEARTBEAT_S = 15.0
-STALLED_POLL_S = 1.0
 WEBHOOK_ROLES = ("bank", "state_body", "court", "bailiff", "tax_body", "notary", "legal_entity", "registrar", "senior_registrar")
 _ERR = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
 
@@ -102,13 +101,12 @@ async def stream(request: Request, after: str | None = Query(None, pattern=POSIT
                 if await request.is_disconnected():
                     return
                 try:
-                    await svc.rt.hub.wait_height_above(done_height, max(0.0, HEARTBEAT_S - (time.monotonic() - last_sent)))
+                    # What the projection applied, not what the chain committed: the projection
+                    # runs just after the commit step, and a cadastre that fails (see /health)
+                    # leaves the stream waiting, not spinning.
+                    await svc.projected.wait_height_above(done_height, max(0.0, HEARTBEAT_S - (time.monotonic() - last_sent)))
                 except asyncio.TimeoutError:
                     continue
-                if svc.projection.height == done_height:
-                    # The chain moved on but the cadastre did not (it is failing, see /health):
-                    # poll gently instead of spinning.
-                    await asyncio.sleep(STALLED_POLL_S)
         finally:
             svc.metrics.sse_clients.dec()
 

@@ -25,6 +25,7 @@ from api.metrics import Metrics
 from api.webhooks import WebhookSender
 from cadastre import access, consent, requests_book
 from cadastre.projection import Projection
+from node.hub import CommitHub
 from node.errors import TamgaError
 from node.interfaces import Credential
 
@@ -80,6 +81,10 @@ class Services:
             on_result=lambda r: self.metrics.webhook_deliveries.labels(r).inc(),
         )
         self.projection.on_applied.append(self.sender.wake)
+        # Followers of the cadastre (the event stream) wait on the blocks it has applied: the
+        # chain's own hub runs ahead of it, since the projection runs after the commit step.
+        self.projected = CommitHub(max(self.projection.height, 0))
+        self.projection.on_applied.append(lambda height, queued: self.projected.committed(height, ()))
         self.metrics.bind(
             chain_height=lambda: self.chain.head.height,
             cadastre_height=lambda: self.projection.height,

@@ -60,3 +60,24 @@ async def test_listeners_run_after_the_commit_step_and_the_waiter_reads_its_own_
         await asyncio.sleep(0)
         assert runs == [10**6 + 1]
         rt.commit_listeners.pop()
+
+
+async def test_event_stream_followers_wait_on_the_projection_not_the_chain(tmp_path, test_pki, people):
+    """The chain's hub announces a block before the projection has applied it; a follower of
+    the cadastre (the event stream) waits on `Services.projected`, which moves only when the
+    projection has applied the block (it used to see the chain ahead, take the cadastre for
+    stalled and sleep a second before looking again)."""
+    async with running_node(str(tmp_path / "n"), test_pki, {"register": register(people)}) as node:
+        svc = node.svc
+        start = svc.projection.height
+        assert svc.projected.height == start
+        follower = asyncio.create_task(svc.projected.wait_height_above(start, 20))
+        chain_seen = []
+        node.rt.commit_listeners.insert(0, lambda prepared: chain_seen.append((prepared.height, follower.done())))
+        await node.submit(pledge(people), people.bank, people.owner)
+        height = await follower
+        # The follower woke for the first block the projection applied after `start`; when
+        # the listeners started on that block (the chain had committed it), it was waiting.
+        first_height, follower_done = chain_seen[0]
+        assert follower_done is False
+        assert start < first_height <= height <= svc.projection.height
