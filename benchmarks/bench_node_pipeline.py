@@ -1,6 +1,7 @@
 """Per-transaction CPU of each stage of one node's commit pipeline, in one process.
 
     .venv/bin/python -m benchmarks.bench_node_pipeline [--txs 4000] [--block-txs 500] [--json] [--profile FILE]
+        [--every BLOCKS]   # also the cost of each stage per window of BLOCKS blocks, as the chain grows
 
 What a validator does for every transaction of a 4-node consortium, stage by stage, on a real
 LevelDB store and SQLite cadastre: admission (decode, certificate, Ed25519 check, stateless
@@ -73,7 +74,7 @@ def commit_cert(genesis, keys, prepared) -> bytes:
     return c.SerializeToString()
 
 
-def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None) -> dict:
+def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None, every: int = 0, on_window=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         genesis, keys, pop, proposer, validator, projection, mempool, vmempool = setup(tmp, people, objects)
         # As a node does after start-up (node/heap.py): otherwise one full collection of the
@@ -84,6 +85,11 @@ def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None
         stages = {"admission (x2 nodes)": 0.0, "build (proposer)": 0.0, "validate (peer)": 0.0, "commit (synced batch)": 0.0, "projection": 0.0}
         done = 0
         prof = cProfile.Profile() if profile else None
+        # Per window of `every` blocks: which stage gets dearer as the chain and the cadastre
+        # grow (a node must not slow down with its history).
+        window = dict.fromkeys(stages, 0.0)
+        window_txs = [0, 0]  # txs, blocks
+        growth: list[dict] = []
 
         def block(envelopes: list[bytes]) -> list[pb.Receipt]:
             nonlocal done
@@ -109,12 +115,20 @@ def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None
                 prof.disable()
             mempool.remove_committed(prepared.txs)
             vmempool.remove_committed(peer.txs)
-            stages["admission (x2 nodes)"] += (t1 - t0) / 2
-            stages["build (proposer)"] += t2 - t1
-            stages["validate (peer)"] += t3 - t2
-            stages["commit (synced batch)"] += (t4 - t3) / 2
-            stages["projection"] += t5 - t4
+            spent = ((t1 - t0) / 2, t2 - t1, t3 - t2, (t4 - t3) / 2, t5 - t4)
+            for key, dt in zip(stages, spent):
+                stages[key] += dt
+                window[key] += dt
             done += len(envelopes)
+            window_txs[0] += len(envelopes)
+            window_txs[1] += 1
+            if every and window_txs[1] == every:
+                growth.append({"height": proposer.head.height, "txs_so_far": done,
+                               "us_per_tx": {k: round(v / window_txs[0] * 1e6, 1) for k, v in window.items()}})
+                if on_window:
+                    on_window(growth[-1])
+                window.update(dict.fromkeys(window, 0.0))
+                window_txs[:] = [0, 0]
             return list(peer.execution.receipts)
 
         decisions: list[bytes] = []
@@ -139,6 +153,7 @@ def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None
             "us_per_tx": per_tx,
             "node_us_per_tx": round(total, 1),
             "bound_tx_per_s_4_nodes_on_cpus": round((os.cpu_count() or 2) / (4 * total / 1e6)),
+            "growth": growth,
         }
 
 
@@ -149,9 +164,17 @@ def main(argv=None) -> int:
     ap.add_argument("--people", type=int, default=2000)
     ap.add_argument("--objects", type=int, default=6000)
     ap.add_argument("--profile", default=None, help="write cProfile stats to this file")
+    ap.add_argument("--every", type=int, default=0, metavar="BLOCKS", help="also print each stage's cost per window of this many blocks")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    result = run(args.txs, args.block_txs, args.people, args.objects, args.profile)
+    names = ["admission", "build", "validate", "commit", "projection"]
+
+    def show(w: dict) -> None:
+        print(f"  height {w['height']:>5} ({w['txs_so_far']:>7,} txs): " + "  ".join(f"{n} {v:6.1f}" for n, v in zip(names, w["us_per_tx"].values())), flush=True)
+
+    if args.every and not args.json:
+        print(f"µs of CPU per tx, per window of {args.every} blocks:")
+    result = run(args.txs, args.block_txs, args.people, args.objects, args.profile, args.every, None if args.json else show)
     result["machine"] = machine()
     if args.json:
         dump_json(result)

@@ -1,0 +1,23 @@
+"""benchmarks/bench_node_pipeline.py runs end to end on a small chain and reports every stage,
+overall and per window of blocks as the chain grows (numbers are not checked: tests never
+depend on the machine's speed, only on the benchmark measuring what it says)."""
+
+from __future__ import annotations
+
+from benchmarks import bench_node_pipeline as bench
+
+STAGES = ["admission (x2 nodes)", "build (proposer)", "validate (peer)", "commit (synced batch)", "projection"]
+
+
+def test_pipeline_benchmark_reports_each_stage_and_its_growth_windows():
+    seen = []
+    result = bench.run(txs=240, block_txs=20, people=60, objects=120, profile=None, every=2, on_window=seen.append)
+    assert list(result["us_per_tx"]) == STAGES
+    assert all(v > 0 for v in result["us_per_tx"].values())
+    # 120 filings, 20 a block, each block also carrying the decisions on the previous one's:
+    # 7 blocks, so a window after blocks 2, 4 and 6.
+    assert 120 < result["txs"] <= 240
+    assert seen == result["growth"]
+    assert [w["height"] for w in seen] == [2, 4, 6]
+    assert all(list(w["us_per_tx"]) == STAGES and all(v > 0 for v in w["us_per_tx"].values()) for w in seen)
+    assert seen[-1]["txs_so_far"] <= result["txs"]
