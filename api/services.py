@@ -25,8 +25,8 @@ from api.metrics import Metrics
 from api.webhooks import WebhookSender
 from cadastre import access, consent, requests_book
 from cadastre.projection import Projection
-from node.hub import CommitHub
 from node.errors import TamgaError
+from node.hub import CommitHub
 from node.interfaces import Credential
 
 log = logging.getLogger("tamga.api")
