@@ -306,7 +306,6 @@ class StateTree:
         self._pending: dict[bytes, tuple] = {}  # decoded nodes of recent updates, for remember()
         # Per new root of a recent update: the nodes it replaced (for remember(root=...)).
         self._replaced: dict[bytes, list[bytes]] = {}
-        self._replacing: list[bytes] = []
         self.store_reads = 0
 
     # --- reading -------------------------------------------------------------------------
@@ -409,12 +408,12 @@ class StateTree:
             items.append((kh, key, value, kh.hex()))
         items.sort(key=_BY_HASH)
         out: dict[bytes, tuple[bytes, tuple]] = {}
-        self._replacing = replaced = []
+        replaced: list[bytes] = []  # hashes of the nodes this update replaces
         if root == EMPTY_ROOT:
             inserts = [it for it in items if it[2] is not None]
             res = self._build(inserts, 0, len(inserts), 0, out) if inserts else None
         else:
-            res = self._apply(self._load_root(root), root, 0, items, 0, len(items), out)
+            res = self._apply(self._load_root(root), root, 0, items, 0, len(items), out, replaced)
         new_root = EMPTY_ROOT if res is None else res[0]
         # Kept for remember(). Several candidate blocks may be prepared before one commits,
         # so this accumulates, up to the cache's size, until remember() clears it.
@@ -440,9 +439,8 @@ class StateTree:
         LevelDB ever more often as the chain grew)."""
         if not self._cache_size:
             return
-        replaced = self._replaced.pop(root, ()) if root is not None else ()
         cache = self._cache
-        for nh in replaced:
+        for nh in self._replaced.get(root, ()) if root is not None else ():
             cache.pop(nh, None)
         self._replaced.clear()
         pending = self._pending
@@ -454,11 +452,11 @@ class StateTree:
             self._remember(nh, node)
         self._pending = {}
 
-    def _apply(self, node: tuple, nh: bytes, depth: int, items: list, lo: int, hi: int, out: dict):
+    def _apply(self, node: tuple, nh: bytes, depth: int, items: list, lo: int, hi: int, out: dict, replaced: list):
         """The subtree `node` (hash nh, at `depth`) after items[lo:hi], which all lie under it.
         Returns (hash, is_leaf), or None when nothing is left."""
         if node[0] == LEAF:
-            return self._merge_leaf(node, nh, depth, items, lo, hi, out)
+            return self._merge_leaf(node, nh, depth, items, lo, hi, out, replaced)
         bitmap, data = node[1], node[2]
         changes = []  # (nibble, new child hash or None, new child is a leaf), nibbles ascending
         i = lo
@@ -471,7 +469,7 @@ class StateTree:
             if bitmap >> n & 1:
                 off = 3 + HASH_LEN * (bitmap & _BELOW[n]).bit_count()
                 child = data[off:off + HASH_LEN]
-                res = self._apply(self._load(child), child, depth + 1, items, i, j, out)
+                res = self._apply(self._load(child), child, depth + 1, items, i, j, out, replaced)
                 if res is None:
                     changes.append((n, None, False))
                 elif res[0] != child:
@@ -484,7 +482,7 @@ class StateTree:
             i = j
         if not changes:
             return nh, False
-        self._replacing.append(nh)
+        replaced.append(nh)
         # Splice the changes into the old encoding; each offset is taken from the bitmap as
         # it stands after the changes before it.
         for n, new, _ in changes:
@@ -512,7 +510,7 @@ class StateTree:
         out[nh] = (enc, (INTERNAL, bitmap, enc))
         return nh, False
 
-    def _merge_leaf(self, node: tuple, nh: bytes, depth: int, items: list, lo: int, hi: int, out: dict):
+    def _merge_leaf(self, node: tuple, nh: bytes, depth: int, items: list, lo: int, hi: int, out: dict, replaced: list):
         """The subtree that was the single leaf `node`, after items[lo:hi]."""
         existing_kh = node[1]
         entries = []
@@ -527,12 +525,11 @@ class StateTree:
                     entries.append(it)
             elif it[2] is not None:
                 entries.append(it)
-        if keep_existing:
-            if not entries:
-                return nh, True
+        if not keep_existing:
+            replaced.append(nh)
+        elif not entries:
+            return nh, True
         else:
-            self._replacing.append(nh)
-        if keep_existing:
             # The kept leaf is already stored: an entry with key None carries its hash.
             bisect.insort(entries, (existing_kh, None, nh, existing_kh.hex()), key=_BY_HASH)
         if not entries:
