@@ -113,19 +113,13 @@ class NodeRuntime:
         it: the votes and the next proposal this commit leads to go out first, and the other
         validators work on them while this node projects. Commits before the listeners ran
         are coalesced; a listener catches up from its own cursor to the head."""
-        first = self._listeners_due is None
-        self._listeners_due = prepared
-        if not first:
-            return
-        try:
+        if self._listeners_due is None:
             asyncio.get_running_loop().call_soon(self._run_commit_listeners)
-        except RuntimeError:  # no loop (a tool driving the chain directly): run them now
-            self._run_commit_listeners()
+        self._listeners_due = prepared
 
     def _run_commit_listeners(self) -> None:
         prepared, self._listeners_due = self._listeners_due, None
-        if prepared is None:
-            return
+        assert prepared is not None, "listeners run once per scheduling"
         for listener in self.commit_listeners:
             listener(prepared)
         crash.point("after_projection", txs=len(prepared.txs))
