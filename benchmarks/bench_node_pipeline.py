@@ -90,11 +90,11 @@ def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None
         # Per window of `every` blocks: which stage gets dearer as the chain and the cadastre
         # grow (a node must not slow down with its history).
         window = dict.fromkeys(stages, 0.0)
-        window_txs = [0, 0]  # txs, blocks
+        window_txs = window_blocks = 0
         growth: list[dict] = []
 
         def block(envelopes: list[bytes]) -> list[pb.Receipt]:
-            nonlocal done
+            nonlocal done, window_txs, window_blocks
             if prof:
                 prof.enable()
             t0 = time.perf_counter()
@@ -122,15 +122,15 @@ def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None
                 stages[key] += dt
                 window[key] += dt
             done += len(envelopes)
-            window_txs[0] += len(envelopes)
-            window_txs[1] += 1
-            if every and window_txs[1] == every:
+            window_txs += len(envelopes)
+            window_blocks += 1
+            if every and window_blocks == every:
                 growth.append({"height": proposer.head.height, "txs_so_far": done,
-                               "us_per_tx": {k: round(v / window_txs[0] * 1e6, 1) for k, v in window.items()}})
+                               "us_per_tx": {k: round(v / window_txs * 1e6, 1) for k, v in window.items()}})
                 if on_window:
                     on_window(growth[-1])
                 window.update(dict.fromkeys(window, 0.0))
-                window_txs[:] = [0, 0]
+                window_txs = window_blocks = 0
             return list(peer.execution.receipts)
 
         decisions: list[bytes] = []
@@ -169,10 +169,8 @@ def main(argv=None) -> int:
     ap.add_argument("--every", type=int, default=0, metavar="BLOCKS", help="also print each stage's cost per window of this many blocks")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    names = ["admission", "build", "validate", "commit", "projection"]
-
     def show(w: dict) -> None:
-        print(f"  height {w['height']:>5} ({w['txs_so_far']:>7,} txs): " + "  ".join(f"{n} {v:6.1f}" for n, v in zip(names, w["us_per_tx"].values())), flush=True)
+        print(f"  height {w['height']:>5} ({w['txs_so_far']:>7,} txs): " + "  ".join(f"{k.split()[0]} {v:6.1f}" for k, v in w["us_per_tx"].items()), flush=True)
 
     if args.every and not args.json:
         print(f"µs of CPU per tx, per window of {args.every} blocks:")
