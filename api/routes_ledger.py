@@ -99,12 +99,15 @@ async def submit(request: Request, wait_ms: int = Query(0, ge=0, le=WAIT_MS_MAX,
 
 def _committed(svc, tx_id: bytes) -> dict | None:
     """A committed tx from the projection, or from the chain when the projection lags."""
-    row = reads.tx(svc.db, tx_id)
-    if row is not None:
-        events = reads.tx_events(svc.db, tx_id)
-        return {**row, "events": [{"kind": e["kind"], "data": e["data"], "recipients": e["recipients"]} for e in events]}
-    if svc.rt.committed_height(tx_id) is None:
+    loc = svc.rt.committed_location(tx_id)
+    if loc is None:
         return None
+    row = reads.tx(svc.db, *loc)
+    if row is not None:
+        # The chain's index and the projection are written from the same blocks.
+        assert row["tx_id"] == tx_id.hex(), f"the cadastre holds another tx at {loc}"
+        events = reads.tx_events(svc.db, tx_id, loc[0])
+        return {**row, "events": [{"kind": e["kind"], "data": e["data"], "recipients": e["recipients"]} for e in events]}
     height, index, envelope, receipt = svc.rt.committed_tx(tx_id)
     env = pb.Envelope.FromString(envelope)
     body = pb.TxBody.FromString(env.body)
@@ -133,7 +136,7 @@ def _tx_status(svc, tx_id: bytes, cred: Credential | None) -> dict:
     if cred is not None:
         _check_tx_reader(svc, cred, parties | recipients)
     receipt = {"status": c["status"], "code": c["code"], "message": c["message"], "article": c["article"]}
-    app = reads.application_of_tx(svc.db, tx_id)
+    app = reads.application_of_tx(svc.db, tx_id, c["height"])
     out = {
         "tx_id": c["tx_id"], "status": "committed", "height": c["height"], "index": c["index"], "kind": c["kind"],
         "outcome": outcome_of(receipt), "receipt": receipt, "events": c["events"],

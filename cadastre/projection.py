@@ -64,7 +64,7 @@ def _upsert(table: str, key: tuple[str, ...], cols: tuple[str, ...]) -> str:
             + ", ".join(f"{c} = excluded.{c}" for c in rest))
 
 
-UPSERT_TX = _upsert("p_txs", ("tx_id",), ("tx_id", "height", "idx", "kind", "signers", "status", "code", "message", "article", "memo"))
+UPSERT_TX = _upsert("p_txs", ("height", "idx"), ("height", "idx", "tx_id", "kind", "signers", "status", "code", "message", "article", "memo"))
 UPSERT_OBJECT = _upsert("p_objects", ("cn",), ("cn", "type", "status", "address"))
 UPSERT_APPLICATION = _upsert("p_applications", ("number",), ("number", "type", "status", "filed_height", "filed_time_ms", "deadline", "tx_id", "updated_height", "records"))
 
@@ -307,7 +307,7 @@ class Projection:
             signers = ",".join([self._signer_json(sig.certificate) for sig in env.signatures])
         except Exception as exc:  # a committed envelope was verified before it was committed
             raise StoreCorrupted(f"committed tx {receipt.tx_id.hex()} at height {height} does not decode: {exc}") from None
-        return (receipt.tx_id, height, idx, body.kind, "[" + signers + "]", receipt.status, receipt.code, receipt.message, receipt.article, body.memo)
+        return (height, idx, receipt.tx_id, body.kind, "[" + signers + "]", receipt.status, receipt.code, receipt.message, receipt.article, body.memo)
 
     def _signer_json(self, certificate: bytes) -> str:
         """The JSON of a signer as p_txs shows it; a function of the certificate's bytes (and

@@ -149,8 +149,9 @@ def applications(db: sqlite3.Connection, *, status: str | None = None, cn: str |
     return [records.application(n, blob) for n, blob in db.execute(q, args)]
 
 
-def application_of_tx(db: sqlite3.Connection, tx_id: bytes) -> dict | None:
-    row = db.execute("SELECT number, records FROM p_applications WHERE tx_id = ? ORDER BY number LIMIT 1", (tx_id,)).fetchone()
+def application_of_tx(db: sqlite3.Connection, tx_id: bytes, height: int) -> dict | None:
+    """The application tx `tx_id`, committed at `height`, filed (None if it filed none)."""
+    row = db.execute("SELECT number, records FROM p_applications WHERE filed_height = ? AND tx_id = ? ORDER BY number LIMIT 1", (height, tx_id)).fetchone()
     return None if row is None else records.application(row[0], row[1])
 
 
@@ -158,8 +159,10 @@ def application_of_tx(db: sqlite3.Connection, tx_id: bytes) -> dict | None:
 _TX_COLS = ("tx_id", "height", "index", "kind", "signers", "status", "code", "message", "article", "memo")
 
 
-def tx(db: sqlite3.Connection, tx_id: bytes) -> dict | None:
-    row = db.execute("SELECT tx_id, height, idx, kind, signers, status, code, message, article, memo FROM p_txs WHERE tx_id = ?", (tx_id,)).fetchone()
+def tx(db: sqlite3.Connection, height: int, index: int) -> dict | None:
+    """The committed tx at position (height, index), None if not projected yet. A tx id's
+    position comes from the chain's tx index (NodeRuntime.committed_location)."""
+    row = db.execute("SELECT tx_id, height, idx, kind, signers, status, code, message, article, memo FROM p_txs WHERE height = ? AND idx = ?", (height, index)).fetchone()
     if row is None:
         return None
     d = dict(zip(_TX_COLS, row))
@@ -168,13 +171,14 @@ def tx(db: sqlite3.Connection, tx_id: bytes) -> dict | None:
     return d
 
 
-def tx_events(db: sqlite3.Connection, tx_id: bytes) -> list[dict]:
+def tx_events(db: sqlite3.Connection, tx_id: bytes, height: int) -> list[dict]:
+    """The events of tx `tx_id`, committed at `height`."""
     return [
         {"height": h, "seq": s, "kind": k, "data": canon.normal(records.event_data(d)), "recipients": canon.loads(r)}
         # A tx's events are all at its block's height: the key's first column, not a scan.
         for h, s, k, d, r in db.execute(
-            "SELECT height, seq, kind, data, recipients FROM p_events WHERE height = (SELECT height FROM p_txs WHERE tx_id = ?) AND tx_id = ? ORDER BY height, seq",
-            (tx_id, tx_id),
+            "SELECT height, seq, kind, data, recipients FROM p_events WHERE height = ? AND tx_id = ? ORDER BY height, seq",
+            (height, tx_id),
         )
     ]
 

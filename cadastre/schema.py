@@ -4,8 +4,10 @@ rebuilt by `tamga cadastre rebuild`) and node-local tables (kept across a rebuil
 Projection tables (prefix p_), every row a function of the committed blocks alone:
 - p_meta               cursor: the last applied height; the chain it was built from
 - p_blocks             height, hash, time, tx count, state root
-- p_txs                every committed tx: kind, signers, receipt (applied/refused, code,
-                       message, article) -- refusals to accept (Art 25) live only here
+- p_txs                every committed tx by its position (height, index): kind, signers,
+                       receipt (applied/refused, code, message, article) -- refusals to
+                       accept (Art 25) live only here. A tx id is resolved to its position
+                       by the chain's own tx index, not here
 - p_events             every event of every receipt and block, in order, with recipients;
                        its data as committed (canonical msgpack; JSON when read)
 - p_event_recipients   who each event is addressed to (a person's notifications by index)
@@ -22,8 +24,10 @@ Projection tables (prefix p_), every row a function of the committed blocks alon
                        version's
 - p_holders            who holds a right in which object now (holdings, search by IIN/BIN)
 - p_applications       the book of documents received (Art 13, 26): filing order, state,
-                       deadline; the application's ledger record (with the decision, its
-                       reasons and articles), shown through the contracts' view when read
+                       deadline, filing tx (found by its height: numbers and filing
+                       heights rise together, so that index only grows at its end);
+                       the application's ledger record (with the decision, its reasons
+                       and articles), shown through the contracts' view when read
 - p_application_objects  which applications concern which objects
 - p_object_ids         a small integer per object, in order of first appearance: the rowid
                        of its row in p_address (FTS5 finds rows fast only by rowid)
@@ -50,7 +54,10 @@ from __future__ import annotations
 # current version (no p_entries); no write-only columns (p_events.objects,
 # p_applications.objects/applicants, p_objects.height) or indexes (p_txs_height).
 # 3: no p_objects.encumbered (a random page write for every pledge registered or discharged).
-SCHEMA_VERSION = 3
+# 4: p_txs keyed by (height, idx), applications found by filing height: no index keyed by a
+# tx id, whose random keys dirtied a page of each index for every tx (over a third of the
+# WAL a block wrote, and the part that grew with the database).
+SCHEMA_VERSION = 4
 
 PROJECTION_DDL = """
 CREATE TABLE IF NOT EXISTS p_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,9 +65,9 @@ CREATE TABLE IF NOT EXISTS p_blocks (
     height INTEGER PRIMARY KEY, hash BLOB NOT NULL, time_ms INTEGER NOT NULL,
     txs INTEGER NOT NULL, state_root BLOB NOT NULL, proposer BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS p_txs (
-    tx_id BLOB PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL, kind TEXT NOT NULL,
+    height INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id BLOB NOT NULL, kind TEXT NOT NULL,
     signers TEXT NOT NULL, status TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
-    article TEXT NOT NULL, memo TEXT NOT NULL);
+    article TEXT NOT NULL, memo TEXT NOT NULL, PRIMARY KEY (height, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS p_events (
     height INTEGER NOT NULL, seq INTEGER NOT NULL, tx_id BLOB, kind TEXT NOT NULL,
     data BLOB NOT NULL, recipients TEXT NOT NULL,
@@ -80,7 +87,7 @@ CREATE TABLE IF NOT EXISTS p_applications (
     number INTEGER PRIMARY KEY, type TEXT, status TEXT, filed_height INTEGER,
     filed_time_ms INTEGER, deadline TEXT, tx_id BLOB, updated_height INTEGER NOT NULL,
     records BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS p_applications_tx ON p_applications (tx_id);
+CREATE INDEX IF NOT EXISTS p_applications_filed ON p_applications (filed_height);
 CREATE INDEX IF NOT EXISTS p_applications_status ON p_applications (status, number);
 CREATE TABLE IF NOT EXISTS p_application_objects (
     cn TEXT NOT NULL, number INTEGER NOT NULL, PRIMARY KEY (cn, number)) WITHOUT ROWID;

@@ -132,12 +132,16 @@ class NodeRuntime:
             return hit
         return CommittedTx(*self.chain.tx(tx_id))
 
-    def committed_height(self, tx_id: bytes) -> int | None:
-        """The height `tx_id` committed at, or None."""
+    def committed_location(self, tx_id: bytes) -> tuple[int, int] | None:
+        """(height, index in its block) of a committed tx, or None."""
         hit = self.recent.get(tx_id)
         if hit is not None:
-            return hit.height
-        loc = self.chain.tx_location(tx_id)
+            return hit.height, hit.index
+        return self.chain.tx_location(tx_id)
+
+    def committed_height(self, tx_id: bytes) -> int | None:
+        """The height `tx_id` committed at, or None."""
+        loc = self.committed_location(tx_id)
         return None if loc is None else loc[0]
 
     def fatal(self, err: Exception) -> None:

@@ -131,12 +131,15 @@ def test_book_of_documents_with_states_and_deadlines(hist):
 
 def test_refusals_and_receipts_are_projected(hist):
     db = hist.proj.db
-    refused = reads.tx(db, hist.refused.tx_id)
+    refused = reads.tx(db, *hist.node.chain.tx_location(hist.refused.tx_id))
     assert refused["status"] == "refused" and refused["code"] == hist.refused.code == "OBJECT_NOT_FOUND"
     assert refused["message"] and refused["kind"] == "pledge.file"
     assert {s["bin"] for s in refused["signers"]} >= {hist.people.bank_bin}
-    filed = reads.application_of_tx(db, _tx_id(hist, "filed"))
+    filed = reads.application_of_tx(db, _tx_id(hist, "filed"), hist.h["filed"])
     assert filed["number"] == hist.app
+    # Only the tx that filed it, and only at its own height.
+    assert reads.application_of_tx(db, _tx_id(hist, "filed"), hist.h["filed"] + 1) is None
+    assert reads.application_of_tx(db, hist.refused.tx_id, hist.h["filed"]) is None
 
 
 def _tx_id(hist, name):
