@@ -54,6 +54,7 @@ PREVIOUS_VERSION = "SELECT height, records FROM p_object_versions WHERE cn = ? A
 # A writer's page cache (KiB): the projection updates rows all over its tables (objects,
 # applications by number, recipients); SQLite's default of 2 MB misses on most of them.
 CACHE_KIB = 32 * 1024
+MMAP_BYTES = 1 << 30
 
 
 def _upsert(table: str, key: tuple[str, ...], cols: tuple[str, ...]) -> str:
@@ -83,6 +84,11 @@ def connect(path: str) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=OFF")
     db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    # Pages beyond the page cache are read through a memory map instead of a read() call
+    # that copies each one: the database passes 100 MB within minutes of saturation, and in
+    # the second saturation step of a pair of runs the four nodes' system time fell from
+    # ~1,000 to ~890 ticks with it. Address space only: the kernel pages the file in and out.
+    db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     return db
 
 
