@@ -100,6 +100,23 @@ async def test_tx_status_is_for_its_parties_and_ledger_readers(node):
     assert r.status_code == 400 and r.json()["code"] == "MALFORMED"
 
 
+async def test_tx_status_while_the_cadastre_lags_is_read_from_the_chain(node):
+    """A tx id is resolved through the chain's tx index; while the cadastre has not
+    projected the tx yet, its status is built from the block and receipt instead, and says
+    the same as the cadastre's once it has caught up."""
+    p = node.people
+    node.rt.commit_listeners.remove(node.svc.on_commit)
+    tx_id = (await node.submit(pledge(p), p.bank, p.owner))["tx_id"]
+    bank = node.client(p.bank)
+    st = (await bank.get(f"/v1/txs/{tx_id}")).json()
+    assert node.svc.projection.height < st["height"]
+    assert st["status"] == "committed" and st["outcome"] == "filed" and st["application"] is None
+    node.svc.catch_up()
+    again = (await bank.get(f"/v1/txs/{tx_id}")).json()
+    assert again["application"]["status"] == "filed"
+    assert {k: v for k, v in again.items() if k != "application"} == {k: v for k, v in st.items() if k != "application"}
+
+
 async def test_blocks_for_ledger_readers(node):
     p = node.people
     st = await node.submit(pledge(p), p.bank, p.owner)
