@@ -67,7 +67,13 @@ def test_counts_commits_refusals_and_errors_as_the_chain_records_them(consortium
             await open_loop(planned(wl, 60), http, phases.http_route, rec_open, rate_per_s=8, duration_s=4, poisson=False)
             rec_closed = Recorder()
             names = cluster.names
+            meter = phases.CpuMeter(cluster).start()
             await closed_loop(collections.deque(planned(wl, 400, txs_only=True)), grpc_, lambda step, c: names[c % 4], rec_closed, clients=8, duration_s=3)
+            cpu = meter.stop()
+            # Each node's event-loop thread is part of its process's CPU, never more.
+            assert all(v is not None and v > 0 for v in cpu["nodes_cpu_s"].values()), cpu
+            assert 0 <= cpu["nodes_off_loop_pct"] < 100, cpu
+            assert all(0 < cluster.main_thread_cpu_seconds(n) <= cluster.cpu_seconds(n) for n in names)
             await asyncio.sleep(2.0)
             for rec in (rec_open, rec_closed):
                 match_notifications(rec, streams)

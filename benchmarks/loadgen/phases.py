@@ -89,15 +89,19 @@ class CpuMeter:
         self.t0 = time.monotonic()
         self.g0 = consortium.generator_cpu_seconds()
         self.n0 = {n: (self.cluster.procs[n].pid if n in self.cluster.procs else None, self.cluster.cpu_seconds(n)) for n in self.cluster.names}
+        self.m0 = {n: self.cluster.main_thread_cpu_seconds(n) for n in self.cluster.names}
         return self
 
     def stop(self) -> dict:
         wall = max(1e-9, time.monotonic() - self.t0)
         gen = consortium.generator_cpu_seconds() - self.g0
         nodes = {}
+        main = 0.0
         for n, (pid, c0) in self.n0.items():
             same = n in self.cluster.procs and self.cluster.procs[n].pid == pid and self.cluster.alive(n)
             nodes[n] = round(self.cluster.cpu_seconds(n) - c0, 2) if same else None
+            if same:
+                main += self.cluster.main_thread_cpu_seconds(n) - self.m0[n]
         known = [v for v in nodes.values() if v is not None]
         cores = os.cpu_count() or 1
         return {
@@ -106,6 +110,9 @@ class CpuMeter:
             "generator_cores": round(gen / wall, 3),
             "nodes_cpu_s": nodes,
             "nodes_cores": round(sum(known) / wall, 3),
+            # Node CPU off the event loop: LevelDB compaction (what grows with the chain),
+            # cadastre checkpoints, gRPC's threads (and py-spy, when one is attached).
+            "nodes_off_loop_pct": round(100 * (1 - main / sum(known)), 1) if sum(known) > 0 else None,
             "machine_cores": cores,
             "machine_busy_pct": round(100 * (gen + sum(known)) / wall / cores, 1),
         }
