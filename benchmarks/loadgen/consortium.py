@@ -61,21 +61,21 @@ class BenchCluster(Cluster):
     def http_url(self, name: str) -> str:
         return "http://" + self.configs[name].http_listen
 
+    def _running_pid(self, name: str) -> int | None:
+        proc = self.procs.get(name)
+        return None if proc is None or proc.poll() is not None else proc.pid
+
     def cpu_seconds(self, name: str) -> float:
         """User + system CPU of the node process (and, under py-spy, of the profiler too)."""
-        proc = self.procs.get(name)
-        if proc is None or proc.poll() is not None:
-            return 0.0
-        return _proc_cpu(proc.pid) + sum(_proc_cpu(c) for c in _children(proc.pid))
+        pid = self._running_pid(name)
+        return 0.0 if pid is None else _proc_cpu(pid) + sum(_proc_cpu(c) for c in _children(pid))
 
     def main_thread_cpu_seconds(self, name: str) -> float:
         """User + system CPU of the node's main thread (its event loop) alone; the rest of
         cpu_seconds is LevelDB's compaction, the cadastre's checkpoints and gRPC's threads,
         which a Python profile does not see."""
-        proc = self.procs.get(name)
-        if proc is None or proc.poll() is not None:
-            return 0.0
-        return _proc_cpu(proc.pid, f"/proc/{proc.pid}/task/{proc.pid}/stat")
+        pid = self._running_pid(name)
+        return 0.0 if pid is None else _proc_cpu(pid, f"/proc/{pid}/task/{pid}/stat")
 
     def wait_api(self, name: str, timeout_s: float = 120.0) -> None:
         """Until the node's HTTP API answers and its cadastre projection is at the chain head."""

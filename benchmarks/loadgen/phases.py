@@ -102,19 +102,19 @@ class CpuMeter:
             nodes[n] = round(self.cluster.cpu_seconds(n) - c0, 2) if same else None
             if same:
                 main += self.cluster.main_thread_cpu_seconds(n) - self.m0[n]
-        known = [v for v in nodes.values() if v is not None]
+        total = sum(v for v in nodes.values() if v is not None)
         cores = os.cpu_count() or 1
         return {
             "wall_s": round(wall, 2),
             "generator_cpu_s": round(gen, 2),
             "generator_cores": round(gen / wall, 3),
             "nodes_cpu_s": nodes,
-            "nodes_cores": round(sum(known) / wall, 3),
+            "nodes_cores": round(total / wall, 3),
             # Node CPU off the event loop: LevelDB compaction (what grows with the chain),
             # cadastre checkpoints, gRPC's threads (and py-spy, when one is attached).
-            "nodes_off_loop_pct": round(100 * (1 - main / sum(known)), 1) if sum(known) > 0 else None,
+            "nodes_off_loop_pct": round(100 * (1 - main / total), 1) if total > 0 else None,
             "machine_cores": cores,
-            "machine_busy_pct": round(100 * (gen + sum(known)) / wall / cores, 1),
+            "machine_busy_pct": round(100 * (gen + total) / wall / cores, 1),
         }
 
 
