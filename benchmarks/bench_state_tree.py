@@ -108,6 +108,7 @@ def run(args) -> list[dict]:
     root = EMPTY_ROOT
     built = 0  # records key_of(0 .. built-1) exist
     extra = 0  # records inserted by measured blocks: key b"new/..."
+    height = 0  # each update is a block's: its nodes are stored under its height
     build_seconds = 0.0
     rows = []
     try:
@@ -120,7 +121,8 @@ def run(args) -> list[dict]:
                 while built < size:
                     n = min(args.build_batch, size - built)
                     batch = {key_of(i): value_of(key_of(i), 0, args.value_size) for i in range(built, built + n)}
-                    root, nodes = tree.update(root, batch)
+                    height += 1
+                    root, nodes = tree.update(root, batch, height=height)
                     kv.write(nodes, sync=False)
                     tree.remember(nodes)
                     built += n
@@ -140,13 +142,14 @@ def run(args) -> list[dict]:
                     return block
 
                 def commit(t: StateTree, block: dict, read_first: bool = False) -> dict:
-                    nonlocal root
+                    nonlocal root, height
                     if read_first:
                         for k in block:
                             t.get(root, k)
                     reads = t.store_reads
+                    height += 1
                     u0 = time.perf_counter()
-                    new_root, nodes = t.update(root, block)
+                    new_root, nodes = t.update(root, block, height=height)
                     u1 = time.perf_counter()
                     kv.write(nodes, sync=True)
                     u2 = time.perf_counter()

@@ -116,6 +116,12 @@ class Chain:
             self._init_chain()
         elif stored != genesis.to_json():
             raise StoreCorrupted("the store was created for another genesis document; use the right --data-dir or genesis")
+        elif kv.get(schema.META_FORMAT) != schema.STORE_FORMAT:
+            found = kv.get(schema.META_FORMAT) or b"1"
+            raise StoreCorrupted(
+                f"the store is in format {found.decode(errors='replace')}, written by another version of Tamga; this one reads format "
+                f"{schema.STORE_FORMAT.decode()}. Set it aside and fetch the chain again from the peers: `tamga node resync --config FILE`"
+            )
         head = kv.get(schema.META_HEAD)
         if head is None:
             raise StoreCorrupted("the store has a genesis but no head record")
@@ -127,7 +133,7 @@ class Chain:
         overlay = Overlay(ReadOnlyState(lambda key: None))
         ctx = BlockContext(self.chain_id, 0, self.genesis.genesis_time_ms, b"")
         self.executor.init_chain(self.genesis.app_state, overlay, ctx)
-        return self.tree.update(EMPTY_ROOT, overlay.writes)
+        return self.tree.update(EMPTY_ROOT, overlay.writes, height=0)
 
     def _init_chain(self) -> None:
         root, nodes = self.genesis_state()
@@ -136,6 +142,7 @@ class Chain:
         head = Head(0, self.genesis.hash, self.genesis.genesis_time_ms, root)
         puts = dict(nodes)
         puts[schema.META_GENESIS] = self.genesis.to_json()
+        puts[schema.META_FORMAT] = schema.STORE_FORMAT
         puts[schema.META_HEAD] = head.encode()
         self.kv.write(puts, sync=True)
         self.tree.remember(nodes)
@@ -257,7 +264,7 @@ class Chain:
                 receipt.status, receipt.code, receipt.message, receipt.article = "applied", outcome.code, outcome.message, outcome.article
                 receipt.events.extend(event_to_proto(e) for e in outcome.events)
             receipts.append(receipt)
-        state_root, new_nodes = self.tree.update(self.head.state_root, block_state.writes)
+        state_root, new_nodes = self.tree.update(self.head.state_root, block_state.writes, height=ctx.height)
         receipt_bytes = [r.SerializeToString() for r in receipts]
         block_events_bytes = pb.ReceiptList(block_events=block_events).SerializeToString()
         receipt_list = pb.ReceiptList(receipts=receipts, block_events=block_events).SerializeToString()

@@ -4,13 +4,15 @@ Keys start with a schema version byte and a one-letter table, and integers are b
 so that keys sort by height. Pure: no I/O.
 
 Tables
-- m/  meta: head pointer, genesis document
+- m/  meta: head pointer, genesis document, store format
 - b/  block by height -> Block bytes
 - h/  height by block hash
 - c/  commit certificate by height
 - r/  receipts (ReceiptList) by height
 - t/  tx index: tx id -> height (8 bytes) + position (4 bytes)
-- n/  state tree nodes by hash (content-addressed, never overwritten)
+- n/  state tree nodes by height (8 bytes) + hash: the height of the block that created the
+      node, first so that each block's nodes sort after all older ones; never overwritten
+- s/  state roots: root hash -> the height (8 bytes) its node is stored at
 - v/  validator-private consensus state (last signed votes); node-local, not replicated
       and not part of what `tamga chain verify` compares.
 
@@ -26,16 +28,21 @@ VERSION = b"\x01"
 
 META_HEAD = VERSION + b"m/head"
 META_GENESIS = VERSION + b"m/genesis"
+# The layout of the tables below, written with the genesis record. Format 2 keys tree nodes
+# by height first (format 1 stores, from before that, had no such record).
+META_FORMAT = VERSION + b"m/format"
+STORE_FORMAT = b"2"
 BLOCK_PREFIX = VERSION + b"b/"
 HASH_PREFIX = VERSION + b"h/"
 COMMIT_PREFIX = VERSION + b"c/"
 RECEIPTS_PREFIX = VERSION + b"r/"
 TX_PREFIX = VERSION + b"t/"
 TREE_NODE_PREFIX = VERSION + b"n/"
+TREE_ROOT_PREFIX = VERSION + b"s/"
 PRIVATE_PREFIX = VERSION + b"v/"
 
 # Tables whose every record `tamga chain verify` recomputes from the blocks.
-REPLICATED_PREFIXES = (META_HEAD, META_GENESIS, BLOCK_PREFIX, HASH_PREFIX, COMMIT_PREFIX, RECEIPTS_PREFIX, TX_PREFIX, TREE_NODE_PREFIX)
+REPLICATED_PREFIXES = (META_HEAD, META_GENESIS, META_FORMAT, BLOCK_PREFIX, HASH_PREFIX, COMMIT_PREFIX, RECEIPTS_PREFIX, TX_PREFIX, TREE_NODE_PREFIX, TREE_ROOT_PREFIX)
 
 
 def u64(n: int) -> bytes:
@@ -75,8 +82,12 @@ def read_tx_location(value: bytes) -> tuple[int, int]:
     return height, index
 
 
-def tree_node(node_hash: bytes) -> bytes:
-    return TREE_NODE_PREFIX + node_hash
+def tree_node(height: int, node_hash: bytes) -> bytes:
+    return TREE_NODE_PREFIX + u64(height) + node_hash
+
+
+def tree_root(root: bytes) -> bytes:
+    return TREE_ROOT_PREFIX + root
 
 
 def height_from_key(key: bytes) -> int | None:

@@ -80,6 +80,11 @@ def verify_store(kv: KeyValueStore, progress: Callable[[int, int], None] | None 
     if raw_genesis is None:
         findings.append(Finding(0, "the store has no genesis document"))
         return done(0, 0, 0)
+    store_format = kv.get(schema.META_FORMAT) or b"1"
+    if store_format != schema.STORE_FORMAT:
+        # Comparing records laid out another way would list every one of them as foreign.
+        findings.append(Finding(0, f"the store is in format {store_format.decode(errors='replace')}; this version of Tamga audits format {schema.STORE_FORMAT.decode()}"))
+        return done(0, 0, _claimed_head_height(kv))
     try:
         genesis = Genesis.from_json(raw_genesis)
         replay = Chain(MemoryStore(), genesis, executor_for(genesis.app))
@@ -186,6 +191,9 @@ def _compare(real: KeyValueStore, expected: KeyValueStore, created_at: dict[byte
 
 
 def _name(key: bytes) -> str:
+    if key.startswith(schema.TREE_NODE_PREFIX) and len(key) == len(schema.tree_node(0, bytes(32))):
+        rest = key[len(schema.TREE_NODE_PREFIX):]
+        return f"state-tree node {rest[8:].hex()[:16]}… of height {schema.read_u64(rest[:8])}"
     for label, prefix in (
         ("block", schema.BLOCK_PREFIX),
         ("commit", schema.COMMIT_PREFIX),
@@ -193,6 +201,7 @@ def _name(key: bytes) -> str:
         ("block-hash index", schema.HASH_PREFIX),
         ("tx index", schema.TX_PREFIX),
         ("state-tree node", schema.TREE_NODE_PREFIX),
+        ("state-root height", schema.TREE_ROOT_PREFIX),
     ):
         if key.startswith(prefix):
             rest = key[len(prefix):]
@@ -202,4 +211,6 @@ def _name(key: bytes) -> str:
         return "head pointer"
     if key == schema.META_GENESIS:
         return "genesis document"
+    if key == schema.META_FORMAT:
+        return "store format record"
     return key.hex()

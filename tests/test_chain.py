@@ -177,6 +177,20 @@ def test_store_of_another_genesis_is_refused(kv, test_pki):
         Chain(kv, other, GenericExecutor())
 
 
+def test_store_of_another_format_is_refused_with_the_way_out(kv, test_pki, alice):
+    """A store from before state-tree keys by height (format 1, which had no format record)
+    is refused at open, naming both formats and `tamga node resync`, and left untouched."""
+    node = SoloNode(kv, test_pki)
+    node.submit("note.put", {"key": "k", "value": b"v"}, alice)
+    node.sealer.seal()
+    assert kv.get(schema.META_FORMAT) == schema.STORE_FORMAT == b"2"
+    kv.write({}, deletes=[schema.META_FORMAT])
+    before = dict(kv.iterate())
+    with pytest.raises(StoreCorrupted, match=r"format 1.*format 2.*tamga node resync"):
+        Chain(kv, node.genesis, GenericExecutor())
+    assert dict(kv.iterate()) == before
+
+
 def test_a_second_node_validates_and_commits_the_same_blocks(kv, test_pki, alice):
     a = SoloNode(kv, test_pki)
     b = SoloNode(MemoryStore(), test_pki, validator=a.validator, genesis=a.genesis)

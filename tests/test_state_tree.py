@@ -26,6 +26,8 @@ from node.state_tree import (
     encode_internal,
     encode_leaf,
     internal_children,
+    internal_heights,
+    stored_internal,
     verify_proof,
 )
 
@@ -86,15 +88,38 @@ def ref_root(state: dict, h=sha256) -> bytes:
     return node(entries, 0) if entries else bytes(32)
 
 
-def commit(tree: StateTree, kv, root: bytes, updates: dict) -> bytes:
+NODE_KEY_LEN = len(schema.tree_node(0, bytes(32)))
+HEIGHTS = itertools.count(1)  # block heights for the helpers' updates (any will do, ascending)
+
+
+def node_records(records: dict) -> dict[bytes, bytes]:
+    """The tree nodes among what update returned, by store key (without the root's entry)."""
+    return {k: v for k, v in records.items() if k.startswith(schema.TREE_NODE_PREFIX)}
+
+
+def node_hash_of(store_key: bytes) -> bytes:
+    return store_key[NODE_KEY_LEN - 32:]
+
+
+def height_of(store_key: bytes) -> int:
+    return schema.read_u64(store_key[len(schema.TREE_NODE_PREFIX):len(schema.TREE_NODE_PREFIX) + 8])
+
+
+def commit(tree: StateTree, kv, root: bytes, updates: dict, height: int | None = None) -> bytes:
     """Update, check what update returned, write it as the chain would, return the root."""
-    new_root, nodes = tree.update(root, updates)
+    height = next(HEIGHTS) if height is None else height
+    new_root, nodes = tree.update(root, updates, height=height)
     for k, v in nodes.items():
-        assert k.startswith(schema.TREE_NODE_PREFIX) and isinstance(v, bytes)
+        assert isinstance(v, bytes)
+        if k.startswith(schema.TREE_NODE_PREFIX):
+            assert len(k) == NODE_KEY_LEN and height_of(k) == height, "a new node is stored under its block's height"
+        else:
+            assert k == schema.tree_root(new_root) and new_root != root and len(v) == 8
+    assert (schema.tree_root(new_root) in nodes) == (new_root not in (root, EMPTY_ROOT))
     kv.write(nodes)
     tree.remember(nodes)
     reachable = set(tree.node_hashes(new_root))
-    assert {k[len(schema.TREE_NODE_PREFIX):] for k in nodes} <= reachable, "update returned unreachable nodes"
+    assert {node_hash_of(k) for k in node_records(nodes)} <= reachable, "update returned unreachable nodes"
     return new_root
 
 
@@ -114,7 +139,13 @@ def build(kv, state: dict, tree: StateTree | None = None) -> tuple[StateTree, by
 
 
 def stored_nodes(kv) -> dict[bytes, bytes]:
-    return {k[len(schema.TREE_NODE_PREFIX):]: v for k, v in kv.iterate(schema.TREE_NODE_PREFIX)}
+    """Stored node records by node hash (a node stored at two heights holds the same bytes)."""
+    return {node_hash_of(k): v for k, v in kv.iterate(schema.TREE_NODE_PREFIX)}
+
+
+def stored_keys(kv) -> dict[bytes, bytes]:
+    """The store key of each stored node, by node hash."""
+    return {node_hash_of(k): k for k, _ in kv.iterate(schema.TREE_NODE_PREFIX)}
 
 
 def keys_with_nibbles(first: list[int], count: int = 1, start: int = 0) -> list[bytes]:
@@ -142,8 +173,8 @@ def test_empty_tree(kv):
     assert tree.get(EMPTY_ROOT, b"anything") is None
     assert list(tree.items(EMPTY_ROOT)) == []
     assert list(tree.node_hashes(EMPTY_ROOT)) == []
-    assert tree.update(EMPTY_ROOT, {}) == (EMPTY_ROOT, {})
-    assert tree.update(EMPTY_ROOT, {b"a": None}) == (EMPTY_ROOT, {})
+    assert tree.update(EMPTY_ROOT, {}, height=1) == (EMPTY_ROOT, {})
+    assert tree.update(EMPTY_ROOT, {b"a": None}, height=1) == (EMPTY_ROOT, {})
     proof = tree.prove(EMPTY_ROOT, b"a")
     assert proof.value is None and proof.levels == () and verify_proof(EMPTY_ROOT, proof)
     assert not verify_proof(sha256(b"x"), proof)
@@ -166,7 +197,11 @@ def test_internal_node_hash_and_encoding(kv):
     assert root == sha256(b"\x01" + bitmap.to_bytes(2, "big") + la + lb)
     children = [None] * 16
     children[3], children[10] = la, lb
-    assert stored_nodes(kv)[root] == encode_internal(children) == b"\x01" + bitmap.to_bytes(2, "big") + la + lb
+    assert encode_internal(children) == b"\x01" + bitmap.to_bytes(2, "big") + la + lb
+    # Stored: the hash preimage, then where each child is stored (this build's height).
+    at = height_of(stored_keys(kv)[root])
+    assert stored_nodes(kv)[root] == stored_internal(encode_internal(children), schema.u64(at) * 2)
+    assert internal_heights(decode_node(stored_nodes(kv)[root])) == [at if c else None for c in children]
 
 
 def test_keys_sharing_a_prefix_hang_below_single_child_internal_nodes(kv):
@@ -277,20 +312,20 @@ def test_update_with_no_effective_change_returns_same_root_and_no_nodes(kv):
     tree, root = build(kv, state)
     before = stored_nodes(kv)
     noop = {b"k3": b"v3", b"k150": b"v150", b"absent": None, b"also-absent": None}
-    assert tree.update(root, noop) == (root, {})
-    assert tree.update(root, {}) == (root, {})
+    assert tree.update(root, noop, height=7) == (root, {})
+    assert tree.update(root, {}, height=7) == (root, {})
     assert stored_nodes(kv) == before
 
 
 def test_update_does_not_write_and_reads_only_committed_nodes(kv):
     tree, root = build(kv, {b"a": b"1", b"b": b"2"})
     before = stored_nodes(kv)
-    new_root, nodes = tree.update(root, {b"c": b"3"})
+    new_root, nodes = tree.update(root, {b"c": b"3"}, height=next(HEIGHTS))
     assert stored_nodes(kv) == before and nodes
     with pytest.raises(NotFound):
         tree.get(new_root, b"c")  # not committed: not readable
     with pytest.raises(NotFound):
-        tree.update(new_root, {b"d": b"4"})
+        tree.update(new_root, {b"d": b"4"}, height=next(HEIGHTS))
     kv.write(nodes)
     assert tree.get(new_root, b"c") == b"3"
 
@@ -298,11 +333,66 @@ def test_update_does_not_write_and_reads_only_committed_nodes(kv):
 def test_resetting_an_old_value_is_harmless(kv):
     tree, root0 = build(kv, {b"a": b"1", b"b": b"2"})
     root1 = commit(tree, kv, root0, {b"a": b"changed"})
-    root2, nodes = tree.update(root1, {b"a": b"1"})
+    root2, nodes = tree.update(root1, {b"a": b"1"}, height=next(HEIGHTS))
     assert root2 == root0
     stored = stored_nodes(kv)
-    for k, v in nodes.items():  # anything returned again is byte-identical to what is stored
-        assert stored[k[len(schema.TREE_NODE_PREFIX):]] == v
+    for k, v in node_records(nodes).items():  # a node made again has the bytes stored before,
+        assert stored[node_hash_of(k)][:3] == v[:3]  # apart from where its children are
+        assert decode_node(stored[node_hash_of(k)])[:3] == decode_node(v)[:3]
+    kv.write(nodes)
+    assert StateTree(kv, cache_size=0).get(root2, b"a") == b"1"
+    assert StateTree(kv, cache_size=0).get(root1, b"a") == b"changed"
+
+
+# --- storage keys: by height first ------------------------------------------------------------
+def test_each_blocks_nodes_sort_after_all_older_ones_and_read_back_cold(kv):
+    """Nodes are stored under (height, hash), so LevelDB's compactions can move a block's
+    tables down the levels whole instead of merging them into older ones."""
+    tree = StateTree(kv)
+    model: dict = {}
+    roots = {}
+    root = EMPTY_ROOT
+    for height in range(1, 8):
+        updates = {b"k%d" % (i * height % 97): b"v%d" % height for i in range(30)}
+        updates[b"k%d" % height] = None
+        root = commit(tree, kv, root, updates, height=height)
+        model = apply(model, updates)
+        roots[height] = (root, dict(model))
+    stored = [height_of(k) for k, _ in kv.iterate(schema.TREE_NODE_PREFIX)]
+    assert stored == sorted(stored) and set(stored) == set(range(1, 8))
+    cold = StateTree(kv, cache_size=0)
+    for height, (root, state) in roots.items():
+        assert schema.read_u64(kv.get(schema.tree_root(root))) <= height
+        assert dict(cold.items(root)) == state
+
+
+def test_a_leaf_moved_up_by_a_delete_is_found_where_it_was_stored(kv):
+    (a,) = keys_with_nibbles([2])
+    (b,) = keys_with_nibbles([9])
+    tree = StateTree(kv)
+    root1 = commit(tree, kv, EMPTY_ROOT, {a: b"1", b: b"2"}, height=1)
+    new_root, records = tree.update(root1, {b: None}, height=2)
+    # The new root is a's leaf, stored at height 1: nothing new but where to find the root.
+    assert new_root == sha256(b"\x00" + sha256(a) + sha256(b"1"))
+    assert records == {schema.tree_root(new_root): schema.u64(1)}
+    kv.write(records)
+    assert StateTree(kv, cache_size=0).get(new_root, a) == b"1"
+    # A key added next to a lone root leaf: the new root points at the old leaf's height.
+    root3 = commit(tree, kv, new_root, {b: b"3"}, height=3)
+    node = decode_node(stored_nodes(kv)[root3])
+    assert internal_heights(node)[2] == 1 and internal_heights(node)[9] == 3
+    assert dict(StateTree(kv, cache_size=0).items(root3)) == {a: b"1", b: b"3"}
+
+
+def test_a_wrong_root_height_is_store_damage_not_another_state(kv):
+    tree, root = build(kv, {b"k%d" % i: b"v" for i in range(50)})
+    kv.write({schema.tree_root(root): schema.u64(10**6)})
+    with pytest.raises(StoreCorrupted, match="missing") as e:
+        StateTree(kv).get(root, b"k1")
+    assert e.value.details["node"] == root.hex()
+    kv.write({schema.tree_root(root): b"\x00\x01"})
+    with pytest.raises(StoreCorrupted, match="8 bytes"):
+        StateTree(kv).get(root, b"k1")
 
 
 # --- cost is bounded by the path, not the state --------------------------------------------
@@ -314,9 +404,10 @@ def test_one_write_touches_only_its_path(kv, size):
         depth = len(tree.prove(root, key).levels)
         assert depth <= 4
         cold = StateTree(kv, cache_size=0)
-        new_root, nodes = cold.update(root, {key: b"changed"})
+        new_root, nodes = cold.update(root, {key: b"changed"}, height=next(HEIGHTS))
         assert cold.store_reads == depth + 1  # the path's internal nodes and the leaf
-        assert len(nodes) == depth + 1  # each rebuilt once
+        assert len(node_records(nodes)) == depth + 1  # each rebuilt once
+        assert len(nodes) == depth + 2  # and the new root's height
         assert new_root == ref_root({**state, key: b"changed"})
 
 
@@ -330,9 +421,9 @@ def test_shared_upper_nodes_are_rebuilt_once_per_batch(kv):
         positions.update(sha256(k).hex()[:d] for d in range(depth))
     assert "" in positions and len(positions) < 100 * 3  # the paths share their upper nodes
     cold = StateTree(kv, cache_size=0)
-    _, nodes = cold.update(root, updates)
-    internal = sum(1 for v in nodes.values() if v[0] == 1)
-    leaves = sum(1 for v in nodes.values() if v[0] == 0)
+    _, nodes = cold.update(root, updates, height=next(HEIGHTS))
+    internal = sum(1 for v in node_records(nodes).values() if v[0] == 1)
+    leaves = sum(1 for v in node_records(nodes).values() if v[0] == 0)
     assert (internal, leaves) == (len(positions), len(updates))
     assert cold.store_reads == len(positions) + len(updates)  # each node on the paths read once
 
@@ -347,7 +438,7 @@ def test_cache_is_bounded_and_remember_warms_it(kv):
     assert len(small._cache) <= 8
 
     tree = StateTree(kv)
-    new_root, nodes = tree.update(root, {b"k1": b"w", b"fresh": b"x"})
+    new_root, nodes = tree.update(root, {b"k1": b"w", b"fresh": b"x"}, height=next(HEIGHTS))
     kv.write(nodes)
     tree.remember(nodes)
     reads = tree.store_reads
@@ -356,15 +447,16 @@ def test_cache_is_bounded_and_remember_warms_it(kv):
     # remember() checks nodes it did not build itself.
     other = StateTree(kv)
     with pytest.raises(StoreCorrupted):
-        other.remember({schema.tree_node(b"\x07" * 32): encode_leaf(b"a", b"b")})
+        other.remember({schema.tree_node(1, b"\x07" * 32): encode_leaf(b"a", b"b")})
     other.remember(nodes)  # genuine nodes are accepted
     assert other.get(new_root, b"fresh") == b"x" and other.store_reads == 0
 
     # Two candidate blocks prepared on one root, the first one committed: its nodes are
     # remembered as built, without reading or re-checking anything.
     third = StateTree(kv)
-    root_a, nodes_a = third.update(new_root, {b"k2": b"a"})
-    root_b, nodes_b = third.update(new_root, {b"k2": b"b"})
+    h = next(HEIGHTS)
+    root_a, nodes_a = third.update(new_root, {b"k2": b"a"}, height=h)
+    root_b, nodes_b = third.update(new_root, {b"k2": b"b"}, height=h)
     kv.write(nodes_a)
     third._check = None  # any check would now fail loudly
     third.remember(nodes_a)
@@ -382,10 +474,10 @@ def test_remember_with_root_drops_the_nodes_that_update_replaced(kv):
     for k in state:  # every node of the tree is now cached
         assert tree.get(root, k) == state[k]
     before = set(tree._cache)
-    new_root, nodes = tree.update(root, {b"k1": b"changed", b"k2": None, b"new": b"x"})
+    new_root, nodes = tree.update(root, {b"k1": b"changed", b"k2": None, b"new": b"x"}, height=next(HEIGHTS))
     kv.write(nodes)
     tree.remember(nodes, root=new_root)
-    new_hashes = {key[len(schema.tree_node(b"")):] for key in nodes}
+    new_hashes = {node_hash_of(key) for key in node_records(nodes)}
     dropped = before - set(tree._cache)
     # The old root, the old leaves of k1 and k2 and the internal nodes above them are gone;
     # nothing the new tree still uses was dropped.
@@ -403,7 +495,7 @@ def test_remember_with_root_drops_the_nodes_that_update_replaced(kv):
     assert tree.store_reads > reads
     # Without the root (a caller that does not say what it committed) nothing is dropped.
     other = StateTree(kv)
-    r2, n2 = other.update(new_root, {b"k3": b"y"})
+    r2, n2 = other.update(new_root, {b"k3": b"y"}, height=next(HEIGHTS))
     for k in expected:
         other.get(new_root, k)
     cached = set(other._cache)
@@ -530,7 +622,7 @@ def test_proof_kinds_cannot_be_swapped_or_reused_for_another_key(proven):
     other = next(b"x%d" % i for i in itertools.count() if sha256(b"x%d" % i).hex()[0] != sha256(leaf.key).hex()[0])
     assert not verify_proof(root, StateProof(other, None, leaf.levels, leaf.leaf))
     # The state after a change no longer accepts the old proof of the old value.
-    new_root, nodes = tree.update(root, {inc.key: b"new"})
+    new_root, nodes = tree.update(root, {inc.key: b"new"}, height=next(HEIGHTS))
     assert not verify_proof(new_root, inc)
 
 
@@ -580,22 +672,31 @@ def test_a_flipped_byte_in_any_stored_node_is_detected_on_read(kv):
     state = {b"k%d" % i: b"v%d" % i for i in range(20)}
     tree, root = build(kv, state)
     nodes = stored_nodes(kv)
+    keys = stored_keys(kv)
     assert len(nodes) > 20
     checked = 0
     for nh, data in nodes.items():
+        node = decode_node(data)
+        hashed = len(node[2]) if node[0] == 1 else len(data)  # internal: heights follow the preimage
         for i in range(len(data)):
             for x in (0x01, 0x80):
-                kv.write({schema.tree_node(nh): data[:i] + bytes([data[i] ^ x]) + data[i + 1:]})
+                kv.write({keys[nh]: data[:i] + bytes([data[i] ^ x]) + data[i + 1:]})
                 with pytest.raises(StoreCorrupted) as e:
                     list(StateTree(kv).items(root))  # a fresh tree: nothing cached
-                assert nh.hex() in str(e.value) and e.value.details["node"] == nh.hex()
+                if i < hashed:
+                    assert nh.hex() in str(e.value) and e.value.details["node"] == nh.hex()
+                else:
+                    # A child's height is not hashed: a changed one leads nowhere, never to
+                    # another node (any copy found there has the child's own hash).
+                    child = internal_children(node)[[n for n, h in enumerate(internal_heights(node)) if h is not None][(i - hashed) // 8]]
+                    assert e.value.details["node"] == child.hex() and "missing" in e.value.message
                 checked += 1
         # A truncated node and one that is gone are noticed too.
         for broken in (data[:-1], data[:2]):
-            kv.write({schema.tree_node(nh): broken})
+            kv.write({keys[nh]: broken})
             with pytest.raises(StoreCorrupted):
                 list(StateTree(kv).items(root))
-        kv.write({schema.tree_node(nh): data})
+        kv.write({keys[nh]: data})
     assert checked > 1000
     assert dict(StateTree(kv).items(root)) == state
 
@@ -605,17 +706,18 @@ def test_tampered_node_is_detected_by_get_prove_and_update(kv):
     tree, root = build(kv, state)
     leaf = tree.prove(root, b"k5")
     leaf_hash = sha256(b"\x00" + sha256(b"k5") + sha256(b"v5"))
-    kv.write({schema.tree_node(leaf_hash): encode_leaf(b"k5", b"forged")})
+    leaf_key = stored_keys(kv)[leaf_hash]
+    kv.write({leaf_key: encode_leaf(b"k5", b"forged")})
     for call in (
         lambda t: t.get(root, b"k5"),
         lambda t: t.prove(root, b"k5"),
-        lambda t: t.update(root, {b"k5": b"x"}),
+        lambda t: t.update(root, {b"k5": b"x"}, height=next(HEIGHTS)),
         lambda t: list(t.node_hashes(root)),
     ):
         with pytest.raises(StoreCorrupted, match=leaf_hash.hex()):
             call(StateTree(kv))
     assert leaf.value == b"v5"
-    kv.write({}, deletes=[schema.tree_node(leaf_hash)])
+    kv.write({}, deletes=[leaf_key])
     with pytest.raises(StoreCorrupted, match="missing"):
         StateTree(kv).get(root, b"k5")
 
@@ -628,7 +730,7 @@ def test_unknown_root_is_not_found(kv):
     with pytest.raises(NotFound):
         list(tree.items(b"\x05" * 32))
     with pytest.raises(NotFound):
-        tree.update(b"\x05" * 32, {b"a": b"2"})
+        tree.update(b"\x05" * 32, {b"a": b"2"}, height=next(HEIGHTS))
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -636,15 +738,18 @@ def test_bad_input_gets_typed_errors_and_changes_nothing(kv):
     tree, root = build(kv, {b"a": b"1"})
     before = stored_nodes(kv)
     for bad in (
-        lambda: tree.update(root, {"a": b"1"}),
-        lambda: tree.update(root, {b"a": "1"}),
-        lambda: tree.update(root, {b"a": 1}),
-        lambda: tree.update(root, [(b"a", b"1")]),
-        lambda: tree.update(root[:31], {b"a": b"1"}),
-        lambda: tree.update("00" * 32, {b"a": b"1"}),
+        lambda: tree.update(root, {"a": b"1"}, height=next(HEIGHTS)),
+        lambda: tree.update(root, {b"a": "1"}, height=next(HEIGHTS)),
+        lambda: tree.update(root, {b"a": 1}, height=next(HEIGHTS)),
+        lambda: tree.update(root, [(b"a", b"1")], height=next(HEIGHTS)),
+        lambda: tree.update(root[:31], {b"a": b"1"}, height=next(HEIGHTS)),
+        lambda: tree.update("00" * 32, {b"a": b"1"}, height=next(HEIGHTS)),
         lambda: tree.get(root, "a"),
         lambda: tree.prove(root, None),
         lambda: tree.get(root.hex(), b"a"),
+        lambda: tree.update(root, {b"a": b"2"}, height=-1),
+        lambda: tree.update(root, {b"a": b"2"}, height=1 << 64),
+        lambda: tree.update(root, {b"a": b"2"}, height="3"),
     ):
         with pytest.raises(MalformedInput):
             bad()

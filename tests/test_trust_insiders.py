@@ -97,7 +97,7 @@ def test_1_support_employee_rewriting_an_owner_is_detected(world: World):
     # (b) rebuilding the tree around the forged record and moving the head's state root:
     # the head no longer matches the block the validators signed
     fresh = Chain(w.kv, w.node.genesis, RegistryExecutor())
-    root, nodes = fresh.tree.update(fresh.head.state_root, {key: codec.encode(forged)})
+    root, nodes = fresh.tree.update(fresh.head.state_root, {key: codec.encode(forged)}, height=fresh.head.height)
     head = fresh.head
     w.kv.write({**nodes, schema.META_HEAD: Head(head.height, head.block_hash, head.time_ms, root).encode()})
     tampered = Chain(w.kv, w.node.genesis, RegistryExecutor())

@@ -84,6 +84,16 @@ def test_any_single_byte_corruption_is_detected(corrupted_store, data):
     assert verify_store(kv).ok
 
 
+def test_a_store_of_another_format_is_one_finding_not_a_list_of_foreign_records(kv, test_pki):
+    build_chain(kv, test_pki)
+    kv.write({}, deletes=[schema.META_FORMAT])
+    report = verify_store(kv)
+    assert not report.ok and report.head_height == BLOCKS
+    assert [f.what for f in report.findings] == ["the store is in format 1; this version of Tamga audits format 2"]
+    kv.write({schema.META_FORMAT: schema.STORE_FORMAT})
+    assert verify_store(kv).ok
+
+
 def test_deleted_record_and_truncated_tail_are_named(kv, test_pki):
     build_chain(kv, test_pki)
     raw = kv.get(schema.block(3))
