@@ -120,7 +120,8 @@ class Chain:
             found = kv.get(schema.META_FORMAT) or b"1"
             raise StoreCorrupted(
                 f"the store is in format {found.decode(errors='replace')}, written by another version of Tamga; this one reads format "
-                f"{schema.STORE_FORMAT.decode()}. Set it aside and fetch the chain again from the peers: `tamga node resync --config FILE`"
+                f"{schema.STORE_FORMAT.decode()}. Set it aside and fetch the chain again from the peers (blocks travel the same in every "
+                "format): `tamga node resync --config FILE`, one node at a time; a local test consortium can instead be created afresh"
             )
         head = kv.get(schema.META_HEAD)
         if head is None:
