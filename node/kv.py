@@ -22,9 +22,9 @@ from node.interfaces import KeyValueStore
 # saturation run the compaction thread of one node took 113 then 264 ticks with 32 MiB ones
 # and 27 then 111 with 128 MiB. The price is a longer log to replay after a crash: ~1 s for a
 # full 128 MiB one.
-# Table files stay small (4 MiB): state-tree nodes are keyed by height first (node/schema.py),
-# so most tables below level 0 hold one stretch of heights, overlap nothing in the next level
-# and are moved down whole. Files of 64 MiB each spanned everything newer than the level
+# Table files stay small (4 MiB): state-tree nodes are keyed by height first and are the last
+# table of the key space (node/schema.py), so most tables below level 0 hold one stretch of
+# heights, overlap nothing in the next level and are moved down whole. Files of 64 MiB each spanned everything newer than the level
 # below, and every compaction rewrote them: with 64 MiB files the compaction thread took 47,
 # 102 and 303 ticks in three 30 s saturation steps, with 4 MiB ones 24, 93 and 167.
 LEVELDB_WRITE_OPTIONS = {"compression": None, "write_buffer_size": 128 << 20, "max_file_size": 4 << 20}

@@ -10,11 +10,18 @@ Tables
 - c/  commit certificate by height
 - r/  receipts (ReceiptList) by height
 - t/  tx index: tx id -> height (8 bytes) + position (4 bytes)
-- n/  state tree nodes by height (8 bytes) + hash: the height of the block that created the
-      node, first so that each block's nodes sort after all older ones; never overwritten
 - s/  state roots: root hash -> the height (8 bytes) its node is stored at
 - v/  validator-private consensus state (last signed votes); node-local, not replicated
       and not part of what `tamga chain verify` compares.
+- z/  state tree nodes by height (8 bytes) + hash: the height of the block that created the
+      node; never overwritten. Why this layout: the nodes are ~70 % of the bytes a node
+      writes (~3.1 KB per tx). Keyed by height, each block's nodes sort after all older
+      ones; as the last table they are also the end of the whole key space, so LevelDB's
+      compactions can move their tables down a level whole: no older table spans past them,
+      as tables holding the boundary between two other tables do. Measured over 140,000 txs
+      of the in-process pipeline (two stores), the compaction threads took 10.3 ticks per
+      1,000 txs with the nodes at "n/" (between c/ and r/), 5.2 at "z/", 7.4 with the
+      hash-first keys of format 1.
 
 Ledger state keys (inside the state tree, not LevelDB keys) that the node itself reads
 are at the end: revoked certificates. Contract state keys live in contracts/keys.py.
@@ -37,7 +44,7 @@ HASH_PREFIX = VERSION + b"h/"
 COMMIT_PREFIX = VERSION + b"c/"
 RECEIPTS_PREFIX = VERSION + b"r/"
 TX_PREFIX = VERSION + b"t/"
-TREE_NODE_PREFIX = VERSION + b"n/"
+TREE_NODE_PREFIX = VERSION + b"z/"  # last of all tables: see the module docstring
 TREE_ROOT_PREFIX = VERSION + b"s/"
 PRIVATE_PREFIX = VERSION + b"v/"
 

@@ -366,6 +366,18 @@ def test_each_blocks_nodes_sort_after_all_older_ones_and_read_back_cold(kv):
         assert dict(cold.items(root)) == state
 
 
+def test_tree_nodes_are_the_last_table_of_the_key_space():
+    """New nodes are then the largest keys of the whole store, which is what lets LevelDB
+    move their tables down whole (node/schema.py): a table added after them would undo it."""
+    others = [v for name, v in vars(schema).items() if isinstance(v, bytes) and v.startswith(schema.VERSION) and (name.endswith("_PREFIX") or name.startswith("META_"))]  # LevelDB keys, not state keys
+    others.remove(schema.TREE_NODE_PREFIX)
+    assert len(others) >= 10  # the filter finds the tables
+    for prefix in others:
+        assert prefix < schema.TREE_NODE_PREFIX and not schema.TREE_NODE_PREFIX.startswith(prefix[:3]), prefix
+        # Any key of another table, however long, sorts before every tree node.
+        assert prefix + b"\xff" * 64 < schema.tree_node(0, bytes(32))
+
+
 def test_a_leaf_moved_up_by_a_delete_is_found_where_it_was_stored(kv):
     (a,) = keys_with_nibbles([2])
     (b,) = keys_with_nibbles([9])
