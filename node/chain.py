@@ -116,8 +116,7 @@ class Chain:
             self._init_chain()
         elif stored != genesis.to_json():
             raise StoreCorrupted("the store was created for another genesis document; use the right --data-dir or genesis")
-        elif kv.get(schema.META_FORMAT) != schema.STORE_FORMAT:
-            found = kv.get(schema.META_FORMAT) or b"1"
+        elif (found := kv.get(schema.META_FORMAT) or b"1") != schema.STORE_FORMAT:
             raise StoreCorrupted(
                 f"the store is in format {found.decode(errors='replace')}, written by another version of Tamga; this one reads format "
                 f"{schema.STORE_FORMAT.decode()}. Set it aside and fetch the chain again from the peers (blocks travel the same in every "

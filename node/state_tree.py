@@ -82,7 +82,6 @@ _NODE_PREFIX = schema.TREE_NODE_PREFIX
 _NODE_KEY_LEN = len(schema.tree_node(0, EMPTY_ROOT))
 _ROOT_PREFIX = schema.TREE_ROOT_PREFIX
 HEIGHT_LEN = 8
-_U64 = struct.Struct(">Q")
 ROOT_HEIGHTS_KEPT = 4096
 _U32 = struct.Struct(">I")
 _HEX = {c: int(c, 16) for c in "0123456789abcdef"}
@@ -143,28 +142,23 @@ def decode_node(data: bytes, hash_fn: HashFn = sha256) -> tuple:
     raise MalformedInput(f"state tree node has unknown tag {tag}")
 
 
+def _slots(bitmap: int, present: list) -> list:
+    """The 16 child slots of an internal node: `present` (in nibble order) where the bitmap
+    has a child, None elsewhere."""
+    it = iter(present)
+    return [next(it) if bitmap >> n & 1 else None for n in range(16)]
+
+
 def internal_children(node: tuple) -> list[bytes | None]:
     """The 16 child slots (hash or None) of a decoded internal node."""
-    bitmap, data = node[1], node[2]
-    out: list[bytes | None] = [None] * 16
-    off = 3
-    for n in range(16):
-        if bitmap >> n & 1:
-            out[n] = data[off:off + HASH_LEN]
-            off += HASH_LEN
-    return out
+    data = node[2]
+    return _slots(node[1], [data[off:off + HASH_LEN] for off in range(3, len(data), HASH_LEN)])
 
 
 def internal_heights(node: tuple) -> list[int | None]:
     """The 16 child slots' heights (None where no child) of a decoded internal node."""
-    bitmap, heights = node[1], node[3]
-    out: list[int | None] = [None] * 16
-    off = 0
-    for n in range(16):
-        if bitmap >> n & 1:
-            out[n] = _U64.unpack_from(heights, off)[0]
-            off += HEIGHT_LEN
-    return out
+    heights = node[3]
+    return _slots(node[1], [schema.read_u64(heights[off:off + HEIGHT_LEN]) for off in range(0, len(heights), HEIGHT_LEN)])
 
 
 def _child(node: tuple, n: int) -> tuple[bytes, bytes] | None:
@@ -451,7 +445,7 @@ class StateTree:
         items.sort(key=_BY_HASH)
         out: dict[bytes, tuple[bytes, tuple]] = {}
         replaced: list[bytes] = []  # hashes of the nodes this update replaces
-        at = _U64.pack(height)
+        at = schema.u64(height)
         if root == EMPTY_ROOT:
             inserts = [it for it in items if it[2] is not None]
             res = self._build(inserts, 0, len(inserts), 0, out, at) if inserts else None
@@ -472,7 +466,7 @@ class StateTree:
             self._replaced[new_root] = replaced
         records = {_NODE_PREFIX + at + nh: enc for nh, (enc, _) in out.items()}
         if new_root != root and res is not None:
-            records[_ROOT_PREFIX + new_root] = res[2]
+            records[schema.tree_root(new_root)] = res[2]
         return new_root, records
 
     def remember(self, new_nodes: Mapping[bytes, bytes], *, root: bytes | None = None) -> None:
@@ -494,9 +488,7 @@ class StateTree:
         for store_key, data in new_nodes.items():
             if len(store_key) != _NODE_KEY_LEN or not store_key.startswith(_NODE_PREFIX):
                 if store_key.startswith(_ROOT_PREFIX):
-                    if len(self._root_at) >= ROOT_HEIGHTS_KEPT:
-                        self._root_at.clear()
-                    self._root_at[store_key[len(_ROOT_PREFIX):]] = data
+                    self._note_root_height(store_key[len(_ROOT_PREFIX):], data)
                 continue
             nh = store_key[_NODE_KEY_LEN - HASH_LEN:]
             node = pending.get(nh)
@@ -568,7 +560,7 @@ class StateTree:
                 return only, True, heights
         enc = _INTERNAL_TAG + bitmap.to_bytes(2, "big") + data[3:]
         nh = self._hash(enc)
-        out[nh] = (enc + heights, (INTERNAL, bitmap, enc, heights))
+        out[nh] = (stored_internal(enc, heights), (INTERNAL, bitmap, enc, heights))
         return nh, False, at
 
     def _merge_leaf(self, node: tuple, nh: bytes, nat: bytes, depth: int, items: list, lo: int, hi: int, out: dict, replaced: list, at: bytes):
@@ -624,7 +616,7 @@ class StateTree:
         enc = _INTERNAL_TAG + bitmap.to_bytes(2, "big") + b"".join(parts)
         hts = b"".join(heights)
         nh = self._hash(enc)
-        out[nh] = (enc + hts, (INTERNAL, bitmap, enc, hts))
+        out[nh] = (stored_internal(enc, hts), (INTERNAL, bitmap, enc, hts))
         return nh, False, at
 
     def _emit_leaf(self, kh: bytes, key: bytes, value: bytes, out: dict) -> bytes:
@@ -638,14 +630,13 @@ class StateTree:
         """The root node and the height (8 bytes) it is stored at."""
         at = self._root_at.get(root)
         if at is None:
-            at = self._kv.get(_ROOT_PREFIX + root)
-            if at is not None and len(self._root_at) < ROOT_HEIGHTS_KEPT:
-                self._root_at[root] = at
-        if at is None:
-            # A root nobody committed here is a caller's mistake, not damage to the store.
-            raise NotFound(f"state root {root.hex()} is not in this store", details={"root": root.hex()})
-        if len(at) != HEIGHT_LEN:
-            raise StoreCorrupted(f"the height recorded for state root {root.hex()} is not {HEIGHT_LEN} bytes", details={"root": root.hex()})
+            at = self._kv.get(schema.tree_root(root))
+            if at is None:
+                # A root nobody committed here is a caller's mistake, not damage to the store.
+                raise NotFound(f"state root {root.hex()} is not in this store", details={"root": root.hex()})
+            if len(at) != HEIGHT_LEN:
+                raise StoreCorrupted(f"the height recorded for state root {root.hex()} is not {HEIGHT_LEN} bytes", details={"root": root.hex()})
+            self._note_root_height(root, at)
         return self._load(root, at, cache), at
 
     def _load(self, nh: bytes, at: bytes, cache: bool = True) -> tuple:
@@ -661,12 +652,17 @@ class StateTree:
         data = self._kv.get(_NODE_PREFIX + at + nh)
         self.store_reads += 1
         if data is None:
-            height = _U64.unpack(at)[0]
+            height = schema.read_u64(at)
             raise StoreCorrupted(f"state tree node {nh.hex()} is missing from the store (looked for it at height {height})", details={"node": nh.hex(), "height": height})
         node = self._check(nh, data)
         if cache:
             self._remember(nh, node)
         return node
+
+    def _note_root_height(self, root: bytes, at: bytes) -> None:
+        if len(self._root_at) >= ROOT_HEIGHTS_KEPT:
+            self._root_at.clear()
+        self._root_at[root] = at
 
     def _check(self, nh: bytes, data: bytes) -> tuple:
         try:
