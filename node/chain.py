@@ -29,6 +29,7 @@ from node.genesis import Genesis
 from node.interfaces import BlockContext, Event, Executor, KeyValueStore, VerifiedTx
 from node.state import Overlay, ReadOnlyState
 from node.state_tree import EMPTY_ROOT, StateTree
+from node.txid_filter import TxIdFilter
 from proto import tamga_pb2 as pb
 
 ZERO_HASH = bytes(32)
@@ -126,6 +127,9 @@ class Chain:
         if head is None:
             raise StoreCorrupted("the store has a genesis but no head record")
         self.head = Head.decode(head)
+        self._tx_ids = TxIdFilter()
+        for key, _ in kv.iterate(schema.TX_PREFIX):
+            self._tx_ids.add(key[len(schema.TX_PREFIX):])
 
     # --- genesis ---------------------------------------------------------------------
     def genesis_state(self) -> tuple[bytes, dict[bytes, bytes]]:
@@ -197,6 +201,8 @@ class Chain:
         return pb.ReceiptList.FromString(data)
 
     def tx_location(self, tx_id: bytes) -> tuple[int, int] | None:
+        if not self._tx_ids.may_contain(tx_id):
+            return None  # nearly every lookup is of a new tx: spare LevelDB the miss
         data = self.kv.get(schema.tx(tx_id))
         return None if data is None else schema.read_tx_location(data)
 
@@ -381,6 +387,8 @@ class Chain:
         assert prepared.height == self.head.height + 1, "commit out of order"
         assert prepared.header.prev_hash == self.head.block_hash, "prepared on another head"
         verify_commit(self.chain_id, self.validators, prepared.height, prepared.block_hash, decode_commit(commit))
+        for tx in prepared.txs:  # before the write: a reader must never see the tx but miss its id
+            self._tx_ids.add(tx.tx_id)
         self.kv.write(self.commit_records(prepared, commit), sync=True)
         self.head = Head(prepared.height, prepared.block_hash, prepared.header.time_ms, prepared.execution.state_root)
         self.tree.remember(prepared.execution.new_nodes, root=prepared.execution.state_root)
