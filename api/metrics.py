@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -41,5 +42,35 @@ class Metrics:
         self.mempool.set_function(mempool)
         self.webhook_pending.set_function(webhook_pending)
 
+    def bind_store(self, compaction_stats: Callable[[], dict[int, dict[str, float]]], tree_store_reads: Callable[[], int]) -> None:
+        """The block store's LSM levels and the state tree's cache misses, read at scrape time."""
+        self.registry.register(_StoreCollector(compaction_stats, tree_store_reads))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _StoreCollector:
+    """LevelDB compacts on a thread of its own; its read and written bytes per level are how
+    an operator tells a compaction storm from a slow disk (see node.kv.compaction_stats)."""
+
+    def __init__(self, compaction_stats: Callable[[], dict[int, dict[str, float]]], tree_store_reads: Callable[[], int]):
+        self._stats = compaction_stats
+        self._tree_reads = tree_store_reads
+
+    def collect(self):
+        stats = self._stats()
+        files = GaugeMetricFamily("tamga_store_files", "Table files per LevelDB level", labels=["level"])
+        size = GaugeMetricFamily("tamga_store_level_bytes", "Bytes in each LevelDB level", labels=["level"])
+        read = CounterMetricFamily("tamga_store_compaction_read_bytes", "Bytes compactions read into each level", labels=["level"])
+        written = CounterMetricFamily("tamga_store_compaction_written_bytes", "Bytes compactions wrote into each level", labels=["level"])
+        seconds = CounterMetricFamily("tamga_store_compaction_seconds", "Time compactions into each level took", labels=["level"])
+        for level, row in sorted(stats.items()):
+            label = [str(level)]
+            files.add_metric(label, row["files"])
+            size.add_metric(label, row["size_mb"] * 2**20)
+            read.add_metric(label, row["read_mb"] * 2**20)
+            written.add_metric(label, row["written_mb"] * 2**20)
+            seconds.add_metric(label, row["seconds"])
+        yield from (files, size, read, written, seconds)
+        yield CounterMetricFamily("tamga_state_tree_store_reads", "State-tree nodes read from the store (cache misses)", value=self._tree_reads())

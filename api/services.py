@@ -91,6 +91,7 @@ class Services:
             mempool=lambda: len(self.rt.mempool),
             webhook_pending=lambda: _pending(self.db),
         )
+        self.metrics.bind_store(runtime.kv.compaction_stats, lambda: self.chain.tree.store_reads)
         runtime.commit_listeners.append(self.on_commit)
         self.projection_error: str | None = None
 

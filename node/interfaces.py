@@ -179,3 +179,8 @@ class KeyValueStore(abc.ABC):
 
     def close(self) -> None:
         pass
+
+    def compaction_stats(self) -> dict[int, dict[str, float]]:
+        """Per level of an LSM store: files, size_mb, seconds, read_mb, written_mb of its
+        compactions since the store was opened. Empty for a store that does not compact."""
+        return {}

@@ -42,6 +42,7 @@ async def test_metrics_in_prometheus_format(node):
     assert 'tamga_http_requests_total{method="GET",route="/v1/objects/{cn}/encumbrances",status="200"} 1.0' in text
     assert 'tamga_cadastre_info_requests_total{action="object_sheet",outcome="refused"} 1.0' in text
     assert "tamga_http_request_seconds_bucket" in text and "tamga_webhook_pending 0.0" in text
+    assert f"tamga_state_tree_store_reads_total {float(node.rt.chain.tree.store_reads)}" in text
 
 
 async def test_node_certificate(node):

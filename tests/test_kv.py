@@ -35,3 +35,17 @@ def test_memory_store_matches_a_dict_model(ops):
             store.write({k: v})
             model[k] = v
     assert list(store.iterate()) == sorted(model.items())
+
+
+def test_leveldb_reports_its_compactions_per_level(tmp_path):
+    from node.kv import LevelDBStore
+
+    store = LevelDBStore(tmp_path / "db")
+    assert store.compaction_stats() == {}  # nothing flushed yet: no level has held a file
+    store.write({b"k%05d" % i: b"v" * 100 for i in range(2000)})
+    store._db.compact_range()  # flush the memtable and compact, as LevelDB would when it fills
+    stats = store.compaction_stats()
+    assert stats and sum(row["files"] for row in stats.values()) >= 1
+    assert set(next(iter(stats.values()))) == {"files", "size_mb", "seconds", "read_mb", "written_mb"}
+    store.close()
+    assert MemoryStore().compaction_stats() == {}
