@@ -72,7 +72,9 @@ def day_from_iso(text: str) -> int:
     return day_from_date(datetime.date.fromisoformat(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(day: int) -> str:
+    # Every event stamps its day: one string per day rather than a date per call.
     return date_of(day).isoformat()
 
 

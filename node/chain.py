@@ -93,6 +93,25 @@ def event_to_proto(ev: Event) -> pb.Event:
     return pb.Event(kind=ev.kind, data=codec.encode_trusted(dict(ev.data)), recipients=list(ev.recipients))
 
 
+def receipt_list_bytes(receipt_bytes: Sequence[bytes], block_events_bytes: bytes) -> bytes:
+    """ReceiptList(receipts, block_events) serialized, from receipts serialized already (for
+    the results root): protobuf writes a message as its fields in number order, and each
+    receipt as field 1 (tag 0x0a), its length as a varint, then its bytes; the block events
+    are field 2, which is what `block_events_bytes` (a ReceiptList of those alone) holds.
+    Serializing every receipt a second time cost ~1 % of a node's CPU at saturation."""
+    out = bytearray()
+    for rb in receipt_bytes:
+        out.append(0x0A)
+        n = len(rb)
+        while n > 0x7F:
+            out.append(n & 0x7F | 0x80)
+            n >>= 7
+        out.append(n)
+        out += rb
+    out += block_events_bytes
+    return bytes(out)
+
+
 def results_root(receipts: Sequence[bytes], block_events_bytes: bytes, hash_fn) -> bytes:
     return merkle.root(list(receipts) + [block_events_bytes], hash_fn)
 
@@ -273,7 +292,7 @@ class Chain:
         state_root, new_nodes = self.tree.update(self.head.state_root, block_state.writes, height=ctx.height)
         receipt_bytes = [r.SerializeToString() for r in receipts]
         block_events_bytes = pb.ReceiptList(block_events=block_events).SerializeToString()
-        receipt_list = pb.ReceiptList(receipts=receipts, block_events=block_events).SerializeToString()
+        receipt_list = receipt_list_bytes(receipt_bytes, block_events_bytes)
         return Execution(
             state_root=state_root,
             results_root=results_root(receipt_bytes, block_events_bytes, self.hash),

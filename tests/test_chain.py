@@ -6,9 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import example, given, settings, strategies as st
 
 from node import codec, envelope, merkle, schema
-from node.chain import Chain
+from node.chain import Chain, receipt_list_bytes
 from node.errors import (
     BadSignature,
     CertificateExpired,
@@ -268,3 +269,18 @@ def test_block_and_everything_it_changes_are_one_batch(kv, test_pki, alice):
     keys = set(puts)
     assert {schema.block(1), schema.commit(1), schema.receipts(1), schema.tx(tx.tx_id), schema.META_HEAD, schema.height_of_hash(node.chain.head.block_hash)} <= keys
     assert any(k.startswith(schema.TREE_NODE_PREFIX) for k in keys)
+
+
+_events = st.lists(st.builds(lambda kind, data, who: pb.Event(kind=kind, data=data, recipients=who),
+                             st.text(max_size=20), st.binary(max_size=300), st.lists(st.text(max_size=12), max_size=3)), max_size=3)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.binary(min_size=32, max_size=32), st.sampled_from(["applied", "refused"]), st.text(max_size=40000), _events), max_size=6),
+       _events)
+@example(rows=[(bytes(32), "refused", "x" * 20_000, []), (bytes(32), "applied", "", [])], block_events=[])
+def test_receipt_list_is_framed_exactly_as_protobuf_serializes_it(rows, block_events):
+    # The explicit example's 20,000-character message needs a three-byte length varint.
+    receipts = [pb.Receipt(tx_id=t, status=s, message=m, events=ev) for t, s, m, ev in rows]
+    framed = receipt_list_bytes([r.SerializeToString() for r in receipts], pb.ReceiptList(block_events=block_events).SerializeToString())
+    assert framed == pb.ReceiptList(receipts=receipts, block_events=block_events).SerializeToString()
