@@ -13,6 +13,7 @@ modulo 11; when that gives 10, the weights 3..11,1,2 are used instead; when that
 from __future__ import annotations
 
 import datetime
+import functools
 
 from node.errors import InvalidIdentifier
 
@@ -41,6 +42,24 @@ def _twelve_digits(value: str, what: str) -> str:
     return value
 
 
+# Every admitted tx checks the identifiers in its payload (pledgors, buyers, the bank's BIN)
+# and the same few thousand recur; validity is a pure function of the string, so valid ones
+# are remembered (lru_cache keeps no exceptions: an invalid one is re-checked and refused
+# every time). Anything but a str skips the cache and gets the typed error.
+VALID_IDS_CACHED = 1 << 16
+
+
+def _cached_for_strings(check):
+    cached = functools.lru_cache(maxsize=VALID_IDS_CACHED)(check)
+
+    @functools.wraps(check)
+    def validate(value: str) -> str:
+        return cached(value) if type(value) is str else check(value)
+
+    return validate
+
+
+@_cached_for_strings
 def validate_iin(value: str) -> str:
     """Return `value` when it is a valid IIN; raise InvalidIdentifier otherwise."""
     _twelve_digits(value, "IIN")
@@ -55,6 +74,7 @@ def validate_iin(value: str) -> str:
     return value
 
 
+@_cached_for_strings
 def validate_bin(value: str) -> str:
     """Return `value` when it is a valid BIN; raise InvalidIdentifier otherwise."""
     _twelve_digits(value, "BIN")
@@ -77,6 +97,7 @@ def is_bin(value: str) -> bool:
         return False
 
 
+@_cached_for_strings
 def validate_person_id(value: str) -> str:
     """An IIN or a BIN; the error names both possibilities."""
     try:

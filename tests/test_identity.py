@@ -66,3 +66,15 @@ def test_bin_validates_kind_attribute_and_month():
         validate_bin(make_iin(datetime.date(1990, 5, 17), "F", 5))
     with pytest.raises(InvalidIdentifier, match="neither"):
         validate_person_id("000000000000"[:11] + "1")
+
+
+def test_remembered_validity_never_turns_a_refusal_into_an_acceptance():
+    good = make_iin(datetime.date(1985, 3, 9), "M", 42)
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+    for _ in range(3):  # the second and third calls are answered from the cache for `good`
+        assert validate_person_id(good) == good == validate_iin(good)
+        with pytest.raises(InvalidIdentifier):
+            validate_person_id(bad)
+    for value in ([good], {"iin": good}, None, 900517401231):  # unhashable or not a str: still a typed error
+        with pytest.raises(InvalidIdentifier):
+            validate_person_id(value)
