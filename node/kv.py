@@ -93,6 +93,8 @@ class LevelDBStore(KeyValueStore):
         # LevelDB's own table ("Level Files Size(MB) Time(sec) Read(MB) Write(MB)" rows); a
         # level appears once it has held a file. Compaction runs on LevelDB's thread, out of
         # sight of Python profilers: this is how an operator sees it.
+        if self._db.closed:  # a scrape racing the node's shutdown
+            return {}
         text = (self._db.get_property(b"leveldb.stats") or b"").decode()
         out: dict[int, dict[str, float]] = {}
         for line in text.splitlines():

@@ -48,4 +48,5 @@ def test_leveldb_reports_its_compactions_per_level(tmp_path):
     assert stats and sum(row["files"] for row in stats.values()) >= 1
     assert set(next(iter(stats.values()))) == {"files", "size_mb", "seconds", "read_mb", "written_mb"}
     store.close()
+    assert store.compaction_stats() == {}
     assert MemoryStore().compaction_stats() == {}
