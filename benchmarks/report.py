@@ -3,6 +3,10 @@ drives it through its public APIs with EDS-signed requests, and writes report.md
 plots into benchmarks/results/<timestamp>/ (or --out DIR).
 
     .venv/bin/python -m benchmarks.report [--quick] [--out DIR] [--json] [--phases lone,normal,...] [--grpc-mode stream|one|two]
+        [--sat-clients 4,16,64,256,1024,2048]
+
+How throughput changes as the chain grows, on a fresh consortium at one N:
+    .venv/bin/python -m benchmarks.report --phases saturation --sat-clients 1024,1024,1024
 
 Phases, in order (default durations; --quick shortens every one, for a look in ~4 minutes):
   reference   raw Ed25519 verify rate of this machine (2 s)
@@ -107,7 +111,7 @@ async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: b
                     best = results["saturation"]["best"]
                     ctx.best_rate = max(ctx.best_rate, best["committed_tx_per_s"])
                 elif name == "profile":
-                    best_n = (results.get("saturation") or {}).get("best", {}).get("clients", settings.sat_clients[-2])
+                    best_n = (results.get("saturation") or {}).get("best", {}).get("clients", settings.sat_clients[-2:][0])
                     results["profile"] = await phases.profile_phase(ctx, best_n, settings.profile_s)
                 elif name == "recovery":
                     results["recovery"] = await phases.recovery(ctx, settings.recovery_down_s, settings.recovery_load_per_s)
@@ -180,6 +184,17 @@ def _log_findings(cluster) -> dict:
     return out
 
 
+def _clients_steps(text: str) -> tuple[int, ...]:
+    """--sat-clients: positive client counts, comma-separated."""
+    try:
+        steps = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of client counts, e.g. 4,16,64") from None
+    if not steps or min(steps) < 1:
+        raise argparse.ArgumentTypeError(f"client counts must be at least 1, got {text!r}")
+    return steps
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorten every phase (a look in a few minutes; too few samples for a p99)")
@@ -189,12 +204,16 @@ def main() -> None:
     ap.add_argument("--grpc-mode", choices=GRPC_MODES, default=DEFAULT_GRPC_MODE,
                     help="how the generator's gRPC clients submit: stream = SubmitStream, one = SubmitAndWait, two = Submit then WaitTx (default %(default)s)")
     ap.add_argument("--worktree", action="store_true", help="run the nodes from the working tree (default: a snapshot of git HEAD, so edits made during the run do not mix in)")
+    ap.add_argument("--sat-clients", type=_clients_steps, help="comma-separated N of the saturation steps, run in order (default "
+                    "4,16,64,256,1024,2048); one N repeated, e.g. 1024,1024,1024, shows how throughput changes as the chain grows")
     args = ap.parse_args()
     only = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = [p for p in only if p not in ALL_PHASES]
     if unknown:
         ap.error(f"unknown phases {unknown}; choose from {ALL_PHASES}")
     settings = Settings.quick_settings(grpc_mode=args.grpc_mode) if args.quick else Settings(grpc_mode=args.grpc_mode)
+    if args.sat_clients:
+        settings = dataclasses.replace(settings, sat_clients=args.sat_clients)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = os.path.abspath(args.out or os.path.join(root, "benchmarks", "results", datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
     os.makedirs(out, exist_ok=True)

@@ -223,7 +223,8 @@ def markdown(r: dict, plots: dict) -> str:
            "one": "SubmitAndWait: one call per tx that returns the receipt when the tx commits",
            "two": "Submit, then WaitTx: two calls per tx"}.get(mode, mode)
     add(f"- **Saturation** uses the gRPC Ledger ({how}; `--grpc-mode {mode}`), closed loop: N clients spread over the four nodes, each "
-        "starting its next request when its previous tx committed; N grows until committed tx/s stops growing (< 3 % more). The first "
+        f"starting its next request when its previous tx committed; N takes the values {', '.join(map(str, s['sat_clients']))} in turn, "
+        "stopping from the third step on once committed tx/s stops growing (< 3 % more). The first "
         f"{s['sat_warmup_s']:.0f} s of each step are left out of its figures; encumbrance checks are left out (they are not transactions).")
     add("- **Committed** = applied + refused by a contract (both are in a block with a receipt); **error** = not accepted (typed error from the "
         "node, or the transport failed); **timeout** = accepted but not committed within 30 s.")
