@@ -111,7 +111,10 @@ async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: b
                     best = results["saturation"]["best"]
                     ctx.best_rate = max(ctx.best_rate, best["committed_tx_per_s"])
                 elif name == "profile":
-                    best_n = (results.get("saturation") or {}).get("best", {}).get("clients", settings.sat_clients[-2:][0])
+                    # Without a saturation phase, the next-to-last step's N (the default steps' last
+                    # one overshoots), or the only one given.
+                    fallback_n = settings.sat_clients[-2] if len(settings.sat_clients) > 1 else settings.sat_clients[0]
+                    best_n = (results.get("saturation") or {}).get("best", {}).get("clients", fallback_n)
                     results["profile"] = await phases.profile_phase(ctx, best_n, settings.profile_s)
                 elif name == "recovery":
                     results["recovery"] = await phases.recovery(ctx, settings.recovery_down_s, settings.recovery_load_per_s)
