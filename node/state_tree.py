@@ -6,8 +6,8 @@ of writes, at a cost that grows with the batch and log16(size of the state), nev
 size of the state itself; and it yields proofs of a key's value, or of its absence, that
 anyone holding the root can check without the store (`verify_proof`).
 
-May import: node.errors, node.hashing, node.interfaces, node.schema. Pure and deterministic:
-no clock, no randomness; the only I/O is through the KeyValueStore handed in.
+May import: node.errors, node.gencache, node.hashing, node.interfaces, node.schema. Pure and
+deterministic: no clock, no randomness; the only I/O is through the KeyValueStore handed in.
 
 Shape (after Diem/Aptos's Jellyfish Merkle tree)
 - The path of a key is the 64 nibbles of key_hash = H(key), high nibble of each byte first.
@@ -42,7 +42,8 @@ Encodings (no pickle, one tag byte first):
             wrong height finds no node (StoreCorrupted), never a different one.
 Every node read from the store is checked against the hash it was looked up by; a mismatch
 (a record tampered with, or bit rot) raises StoreCorrupted naming the node. Checked nodes
-are kept decoded in a bounded LRU cache so the upper levels are not re-read per block.
+are kept decoded in a bounded cache (two generations, node/gencache.py) so the upper levels
+are not re-read per block.
 
 In memory a decoded node is a plain tuple (no per-node objects):
 - leaf:     (LEAF, key_hash, key, value)
@@ -58,11 +59,11 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import struct
-from collections import OrderedDict
 from operator import itemgetter
 from typing import Callable, Iterator, Mapping
 
 from node import schema
+from node.gencache import TwoGenerationCache
 from node.errors import MalformedInput, NotFound, StoreCorrupted
 from node.hashing import sha256
 from node.interfaces import KeyValueStore
@@ -333,13 +334,15 @@ class StateTree:
         self._kv = kv
         self._hash = hash_fn
         self._cache_size = cache_size
-        self._cache: OrderedDict[bytes, tuple] = OrderedDict()
+        # Two generations rather than an LRU: a hit is one dict lookup (see node/gencache.py).
+        self._cache: TwoGenerationCache[bytes, tuple] | None = TwoGenerationCache(max(2, cache_size)) if cache_size else None
         # Heights roots are stored at (8 bytes), so reads at the head's root, which come
         # once per state key a tx touches, do not read schema.tree_root each time.
         self._root_at: dict[bytes, bytes] = {}
-        self._pending: dict[bytes, tuple] = {}  # decoded nodes of recent updates, for remember()
-        # Per new root of a recent update: the nodes it replaced (for remember(root=...)).
-        self._replaced: dict[bytes, list[bytes]] = {}
+        # Per new root of a recent update: the nodes it made (decoded) and the hashes of the
+        # nodes it replaced, for remember(). Several candidate blocks may be prepared before
+        # one commits, so this holds a few; remember() clears it.
+        self._made: dict[bytes, tuple[dict[bytes, tuple], list[bytes]]] = {}
         self.store_reads = 0
 
     # --- reading -------------------------------------------------------------------------
@@ -453,17 +456,10 @@ class StateTree:
             root_node, root_at = self._load_root(root)
             res = self._apply(root_node, root, root_at, 0, items, 0, len(items), out, replaced, at)
         new_root = EMPTY_ROOT if res is None else res[0]
-        # Kept for remember(). Several candidate blocks may be prepared before one commits,
-        # so this accumulates, up to the cache's size, until remember() clears it.
-        if self._cache_size:
-            pending = self._pending
-            if len(pending) + len(out) > self._cache_size:
-                pending = {}
-            pending.update((nh, dec) for nh, (_, dec) in out.items())
-            self._pending = pending
-            if len(self._replaced) >= 64:  # candidates that never committed
-                self._replaced.clear()
-            self._replaced[new_root] = replaced
+        if self._cache is not None:
+            if len(self._made) >= 64:  # candidates that never committed
+                self._made.clear()
+            self._made[new_root] = ({nh: dec for nh, (_, dec) in out.items()}, replaced)
         records = {_NODE_PREFIX + at + nh: enc for nh, (enc, _) in out.items()}
         if new_root != root and res is not None:
             records[schema.tree_root(new_root)] = res[2]
@@ -475,27 +471,34 @@ class StateTree:
         taken as decoded there; any others are checked like a read from the store.
 
         With `root` (the new root the update made), the nodes that update replaced are
-        dropped from the cache first: only older states still reach them, and an LRU full
+        dropped from the cache first: only older states still reach them, and a cache full
         of dead path nodes had evicted the live ones (state-tree reads under load went to
         LevelDB ever more often as the chain grew)."""
-        if not self._cache_size:
-            return
         cache = self._cache
-        for nh in self._replaced.get(root, ()) if root is not None else ():
-            cache.pop(nh, None)
-        self._replaced.clear()
-        pending = self._pending
-        for store_key, data in new_nodes.items():
-            if len(store_key) != _NODE_KEY_LEN or not store_key.startswith(_NODE_PREFIX):
-                if store_key.startswith(_ROOT_PREFIX):
-                    self._note_root_height(store_key[len(_ROOT_PREFIX):], data)
-                continue
-            nh = store_key[_NODE_KEY_LEN - HASH_LEN:]
-            node = pending.get(nh)
-            if node is None:
-                node = self._check(nh, data)
-            self._remember(nh, node)
-        self._pending = {}
+        if cache is None:
+            return
+        made, replaced = self._made.get(root, (None, ())) if root is not None else (None, ())
+        for nh in replaced:
+            cache.discard(nh)
+        root_key = schema.tree_root(root) if root is not None else None
+        if made is not None and len(new_nodes) - (root_key in new_nodes) == len(made):
+            # The records of the update that made `root`: its decoded nodes go in at once.
+            cache.put_many(made)
+            if root_key in new_nodes:
+                self._note_root_height(root, new_nodes[root_key])
+        else:
+            recent = [m for m, _ in self._made.values()]
+            for store_key, data in new_nodes.items():
+                if len(store_key) != _NODE_KEY_LEN or not store_key.startswith(_NODE_PREFIX):
+                    if store_key.startswith(_ROOT_PREFIX):
+                        self._note_root_height(store_key[len(_ROOT_PREFIX):], data)
+                    continue
+                nh = store_key[_NODE_KEY_LEN - HASH_LEN:]
+                node = next((m[nh] for m in recent if nh in m), None)
+                if node is None:
+                    node = self._check(nh, data)
+                cache.put(nh, node)
+        self._made.clear()
 
     def _apply(self, node: tuple, nh: bytes, nat: bytes, depth: int, items: list, lo: int, hi: int, out: dict, replaced: list, at: bytes):
         """The subtree `node` (hash nh, stored at height nat, at `depth`) after items[lo:hi],
@@ -642,13 +645,10 @@ class StateTree:
     def _load(self, nh: bytes, at: bytes, cache: bool = True) -> tuple:
         """The node `nh`, stored at height `at` (8 bytes big-endian, as parents keep it)."""
         c = self._cache
-        node = c.get(nh)
-        if node is not None:
-            try:
-                c.move_to_end(nh)
-            except KeyError:  # evicted by another thread meanwhile
-                pass
-            return node
+        if c is not None:
+            node = c.young.get(nh) or c.get(nh)
+            if node is not None:
+                return node
         data = self._kv.get(_NODE_PREFIX + at + nh)
         self.store_reads += 1
         if data is None:
@@ -674,15 +674,8 @@ class StateTree:
         return node
 
     def _remember(self, nh: bytes, node: tuple) -> None:
-        if not self._cache_size:
-            return
-        c = self._cache
-        c[nh] = node
-        if len(c) > self._cache_size:
-            try:
-                c.popitem(last=False)
-            except KeyError:
-                pass
+        if self._cache is not None:
+            self._cache.put(nh, node)
 
 
 def _check_root(root) -> None:
