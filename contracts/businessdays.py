@@ -123,6 +123,24 @@ def default_year(year: int) -> dict:
     return {"year": year, "holidays": sorted(off), "working_days": [], "source": "default"}
 
 
+@functools.lru_cache(maxsize=64)
+def _year_sets(year: int, raw: bytes | None) -> tuple[frozenset[int], frozenset[int]]:
+    """(holidays, working days) of a year from its ledger record (None: the default year).
+    A pure function of the record's bytes, so shared by every Calendar: the same frozensets
+    come back for the same record, and their hashes are computed once."""
+    if raw is None:
+        return frozenset(_default_days_off(year)), frozenset()
+    rec = decode(raw)
+    return frozenset(rec["holidays"]), frozenset(rec["working_days"])
+
+
+# Business-day scans already made: (start day, n, direction, the calendars of the years the
+# scan may cross) -> result. The key holds every input the scan reads, so an entry is right
+# for any Calendar; several txs a block file against the same day and term.
+_SCANS: dict[tuple, int] = {}
+SCANS_KEPT = 4096
+
+
 class Calendar:
     """Business-day arithmetic over the calendar records in a state (read through `get`).
 
@@ -136,13 +154,7 @@ class Calendar:
     def _year(self, year: int) -> tuple[frozenset[int], frozenset[int]]:
         cached = self._years.get(year)
         if cached is None:
-            raw = self._get(keys.calendar_year(year))
-            if raw is None:
-                cached = (frozenset(_default_days_off(year)), frozenset())
-            else:
-                rec = decode(raw)
-                cached = (frozenset(rec["holidays"]), frozenset(rec["working_days"]))
-            self._years[year] = cached
+            cached = self._years[year] = _year_sets(year, self._get(keys.calendar_year(year)))
         return cached
 
     def is_business_day(self, day: int) -> bool:
@@ -155,22 +167,29 @@ class Calendar:
 
     def add_business_days(self, day: int, n: int) -> int:
         """The nth business day after `day` (n >= 1); `day` itself never counts."""
-        assert n >= 1
-        d, counted = day, 0
-        for _ in range(BUSINESS_DAYS_SCAN_MAX + n * 7):
-            d += 1
-            if self.is_business_day(d):
-                counted += 1
-                if counted == n:
-                    return d
-        raise AssertionError("calendar without business days")
+        return self._scan(day, n, 1)
 
     def sub_business_days(self, day: int, n: int) -> int:
         """The nth business day before `day` (n >= 1)."""
+        return self._scan(day, n, -1)
+
+    def _scan(self, day: int, n: int, step: int) -> int:
+        y = year_of(day)
+        key = (day, n, step, self._year(y), self._year(y + step))
+        found = _SCANS.get(key)
+        if found is None:
+            found = self._scan_days(day, n, step)
+            if abs(year_of(found) - y) <= 1:  # within the years the key names
+                if len(_SCANS) >= SCANS_KEPT:
+                    _SCANS.clear()
+                _SCANS[key] = found
+        return found
+
+    def _scan_days(self, day: int, n: int, step: int) -> int:
         assert n >= 1
         d, counted = day, 0
         for _ in range(BUSINESS_DAYS_SCAN_MAX + n * 7):
-            d -= 1
+            d += step
             if self.is_business_day(d):
                 counted += 1
                 if counted == n:

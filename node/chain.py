@@ -287,7 +287,9 @@ class Chain:
                     revoked.clear()
                 tx_state.merge_into_parent()
                 receipt.status, receipt.code, receipt.message, receipt.article = "applied", outcome.code, outcome.message, outcome.article
-                receipt.events.extend(event_to_proto(e) for e in outcome.events)
+                add_event = receipt.events.add  # built in place: extend() would copy each message
+                for e in outcome.events:
+                    add_event(kind=e.kind, data=codec.encode_trusted(dict(e.data)), recipients=e.recipients)
             receipts.append(receipt)
         state_root, new_nodes = self.tree.update(self.head.state_root, block_state.writes, height=ctx.height)
         receipt_bytes = [r.SerializeToString() for r in receipts]

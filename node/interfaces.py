@@ -83,6 +83,11 @@ class VerifiedTx:
     # checks are deterministic, so block execution need not repeat them for such a tx.
     admitted: bool = False
 
+    def as_admitted(self) -> "VerifiedTx":
+        """This tx marked as admitted (dataclasses.replace, at a third of its cost: the
+        mempool does this for every tx it takes)."""
+        return VerifiedTx(self.tx_id, self.kind, self.payload, self.nonce, self.memo, self.signers, self.body, self.envelope, True)
+
     def signed_by(self, subject_id: str) -> bool:
         return any(s.subject_id == subject_id or s.iin == subject_id or s.bin == subject_id for s in self.signers)
 

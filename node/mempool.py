@@ -10,7 +10,6 @@ May import: node.*.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import time
 from typing import Callable
 
@@ -65,7 +64,7 @@ class Mempool:
             if self._is_revoked(signer.fingerprint):
                 raise CertificateRevoked(f"certificate of {signer.name} (serial {signer.serial}) has been revoked")
         self.executor.check_tx(tx)
-        tx = dataclasses.replace(tx, admitted=True)
+        tx = tx.as_admitted()
         self._pending[tx.tx_id] = tx
         self._by_envelope[envelope_hash] = tx
         return tx

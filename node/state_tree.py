@@ -446,24 +446,25 @@ class StateTree:
             kh = h(key)
             items.append((kh, key, value, kh.hex()))
         items.sort(key=_BY_HASH)
-        out: dict[bytes, tuple[bytes, tuple]] = {}
+        # New nodes as the update makes them: their store records and, for the cache, decoded.
+        out: dict[bytes, bytes] = {}
+        made: dict[bytes, tuple] = {}
         replaced: list[bytes] = []  # hashes of the nodes this update replaces
         at = schema.u64(height)
         if root == EMPTY_ROOT:
             inserts = [it for it in items if it[2] is not None]
-            res = self._build(inserts, 0, len(inserts), 0, out, at) if inserts else None
+            res = self._build(inserts, 0, len(inserts), 0, out, made, at) if inserts else None
         else:
             root_node, root_at = self._load_root(root)
-            res = self._apply(root_node, root, root_at, 0, items, 0, len(items), out, replaced, at)
+            res = self._apply(root_node, root, root_at, 0, items, 0, len(items), out, made, replaced, at)
         new_root = EMPTY_ROOT if res is None else res[0]
         if self._cache is not None:
             if len(self._made) >= 64:  # candidates that never committed
                 self._made.clear()
-            self._made[new_root] = ({nh: dec for nh, (_, dec) in out.items()}, replaced)
-        records = {_NODE_PREFIX + at + nh: enc for nh, (enc, _) in out.items()}
+            self._made[new_root] = (made, replaced)
         if new_root != root and res is not None:
-            records[schema.tree_root(new_root)] = res[2]
-        return new_root, records
+            out[schema.tree_root(new_root)] = res[2]
+        return new_root, out
 
     def remember(self, new_nodes: Mapping[bytes, bytes], *, root: bytes | None = None) -> None:
         """Put nodes the caller has just committed into the cache (optional: warms it so the
@@ -500,12 +501,12 @@ class StateTree:
                 cache.put(nh, node)
         self._made.clear()
 
-    def _apply(self, node: tuple, nh: bytes, nat: bytes, depth: int, items: list, lo: int, hi: int, out: dict, replaced: list, at: bytes):
+    def _apply(self, node: tuple, nh: bytes, nat: bytes, depth: int, items: list, lo: int, hi: int, out: dict, made: dict, replaced: list, at: bytes):
         """The subtree `node` (hash nh, stored at height nat, at `depth`) after items[lo:hi],
         which all lie under it; new nodes are stored at height `at`.
         Returns (hash, is_leaf, height stored at), or None when nothing is left."""
         if node[0] == LEAF:
-            return self._merge_leaf(node, nh, nat, depth, items, lo, hi, out, replaced, at)
+            return self._merge_leaf(node, nh, nat, depth, items, lo, hi, out, made, replaced, at)
         bitmap, data, heights = node[1], node[2], node[3]
         changes = []  # (nibble, new child hash or None, new child is a leaf, its height), nibbles ascending
         i = lo
@@ -520,7 +521,7 @@ class StateTree:
                 off = 3 + HASH_LEN * k
                 child = data[off:off + HASH_LEN]
                 child_at = heights[HEIGHT_LEN * k:HEIGHT_LEN * (k + 1)]
-                res = self._apply(self._load(child, child_at), child, child_at, depth + 1, items, i, j, out, replaced, at)
+                res = self._apply(self._load(child, child_at), child, child_at, depth + 1, items, i, j, out, made, replaced, at)
                 if res is None:
                     changes.append((n, None, False, None))
                 elif res[0] != child or res[2] != child_at:
@@ -528,7 +529,7 @@ class StateTree:
             else:
                 inserts = [it for it in items[i:j] if it[2] is not None]
                 if inserts:
-                    res = self._build(inserts, 0, len(inserts), depth + 1, out, at)
+                    res = self._build(inserts, 0, len(inserts), depth + 1, out, made, at)
                     changes.append((n, res[0], res[1], res[2]))
             i = j
         if not changes:
@@ -563,10 +564,11 @@ class StateTree:
                 return only, True, heights
         enc = _INTERNAL_TAG + bitmap.to_bytes(2, "big") + data[3:]
         nh = self._hash(enc)
-        out[nh] = (stored_internal(enc, heights), (INTERNAL, bitmap, enc, heights))
+        out[_NODE_PREFIX + at + nh] = enc + heights  # stored_internal(enc, heights)
+        made[nh] = (INTERNAL, bitmap, enc, heights)
         return nh, False, at
 
-    def _merge_leaf(self, node: tuple, nh: bytes, nat: bytes, depth: int, items: list, lo: int, hi: int, out: dict, replaced: list, at: bytes):
+    def _merge_leaf(self, node: tuple, nh: bytes, nat: bytes, depth: int, items: list, lo: int, hi: int, out: dict, made: dict, replaced: list, at: bytes):
         """The subtree that was the single leaf `node` (stored at height nat), after items[lo:hi]."""
         existing_kh = node[1]
         entries = []
@@ -591,16 +593,16 @@ class StateTree:
             bisect.insort(entries, (existing_kh, None, (nh, nat), existing_kh.hex()), key=_BY_HASH)
         if not entries:
             return None
-        return self._build(entries, 0, len(entries), depth, out, at)
+        return self._build(entries, 0, len(entries), depth, out, made, at)
 
-    def _build(self, entries: list, lo: int, hi: int, depth: int, out: dict, at: bytes):
+    def _build(self, entries: list, lo: int, hi: int, depth: int, out: dict, made: dict, at: bytes):
         """A new subtree at `depth` holding entries[lo:hi] (sorted, at least one), its new
         nodes stored at height `at`. Returns (hash, is_leaf, height stored at)."""
         if hi - lo == 1:
             kh, key, value, _ = entries[lo]
             if key is None:
                 return value[0], True, value[1]
-            return self._emit_leaf(kh, key, value, out), True, at
+            return self._emit_leaf(kh, key, value, out, made, at), True, at
         assert depth < MAX_DEPTH, "two state keys with one hash"
         bitmap = 0
         parts = []
@@ -612,20 +614,22 @@ class StateTree:
             while j < hi and entries[j][3][depth] == c:
                 j += 1
             bitmap |= 1 << _HEX[c]
-            res = self._build(entries, i, j, depth + 1, out, at)
+            res = self._build(entries, i, j, depth + 1, out, made, at)
             parts.append(res[0])
             heights.append(res[2])
             i = j
         enc = _INTERNAL_TAG + bitmap.to_bytes(2, "big") + b"".join(parts)
         hts = b"".join(heights)
         nh = self._hash(enc)
-        out[nh] = (stored_internal(enc, hts), (INTERNAL, bitmap, enc, hts))
+        out[_NODE_PREFIX + at + nh] = enc + hts  # stored_internal(enc, hts)
+        made[nh] = (INTERNAL, bitmap, enc, hts)
         return nh, False, at
 
-    def _emit_leaf(self, kh: bytes, key: bytes, value: bytes, out: dict) -> bytes:
+    def _emit_leaf(self, kh: bytes, key: bytes, value: bytes, out: dict, made: dict, at: bytes) -> bytes:
         h = self._hash
         nh = h(_LEAF_TAG + kh + h(value))
-        out[nh] = (_LEAF_TAG + _U32.pack(len(key)) + key + value, (LEAF, kh, key, value))
+        out[_NODE_PREFIX + at + nh] = _LEAF_TAG + _U32.pack(len(key)) + key + value
+        made[nh] = (LEAF, kh, key, value)
         return nh
 
     # --- loading -------------------------------------------------------------------------

@@ -84,6 +84,16 @@ def test_tx_id_is_accepted_once(node: SoloNode, alice):
         node.mempool.add(envelope.sign_body(node.genesis.chain_id, body, [alice.pair]))
 
 
+
+def test_the_mempool_marks_what_it_admits_and_changes_nothing_else(node: SoloNode, alice):
+    env = node.envelope("note.put", {"key": "k", "value": b"v"}, alice)
+    verified = node.mempool.verifier.verify(env)
+    assert not verified.admitted
+    admitted = node.mempool.add(env)
+    assert admitted.admitted
+    # Every other field as verified: as_admitted() is dataclasses.replace, done by hand.
+    assert admitted == dataclasses.replace(verified, admitted=True)
+    assert verified.as_admitted() == dataclasses.replace(verified, admitted=True)
 def _assert_nothing_stored(node: SoloNode, head_before):
     assert len(node.mempool) == 0
     assert node.sealer.seal() is None

@@ -4,8 +4,10 @@ the business-day calendar the terms are computed from (Art 23, 27, 29, 53)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from contracts import builders as B, businessdays, queries
+from contracts import builders as B, businessdays, keys, queries
 from tests.contracts_support import Chain, act, app_number, citizen, doc, land, org
 
 CN = "11-222-333-444"
@@ -236,3 +238,34 @@ def test_governance_calendar_adds_holidays_and_working_saturdays():
     assert not queries.is_business_day(ch.state, "2026-05-27")
     assert queries.is_business_day(ch.state, "2026-05-30")
     assert queries.is_business_day(ch.state, "2026-03-09")          # the set calendar replaces the default
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.integers(businessdays.day_from_iso("2026-11-01"), businessdays.day_from_iso("2027-02-01")),
+    n=st.integers(1, 40),
+    offs=st.lists(st.integers(20_740, 20_920), max_size=30),
+    working=st.lists(st.integers(20_740, 20_920), max_size=5),
+    backwards=st.booleans(),
+)
+def test_remembered_business_day_scans_agree_with_counting_day_by_day(start, n, offs, working, backwards):
+    """Scans are remembered across Calendars (one per tx) by every input they read: two
+    calendars that differ in one day off never share an answer."""
+    from node import codec
+
+    def record(year):
+        hol = sorted({d for d in offs if businessdays.year_of(d) == year})
+        wk = sorted({d for d in working if businessdays.year_of(d) == year} - set(hol))
+        return codec.encode({"year": year, "holidays": hol, "working_days": wk}) if hol or wk else None
+
+    records = {keys.calendar_year(y): record(y) for y in (2025, 2026, 2027, 2028)}
+    for get in (records.get, lambda key: None):
+        cal = businessdays.Calendar(get)
+        got = cal.sub_business_days(start, n) if backwards else cal.add_business_days(start, n)
+        d, counted, step = start, 0, -1 if backwards else 1
+        while counted < n:
+            d += step
+            counted += cal.is_business_day(d)
+        assert got == d
+        again = businessdays.Calendar(get)  # a fresh Calendar: served from the shared memo
+        assert (again.sub_business_days(start, n) if backwards else again.add_business_days(start, n)) == d
