@@ -131,6 +131,9 @@ class Chain:
         self.tree = StateTree(kv, self.hash, cache_size=STATE_CACHE_NODES)
         self._prepared: dict[bytes, PreparedBlock] = {}
         self._head_values: dict[bytes, bytes | None] = {}
+        # Counts committed blocks that wrote a revocation: what a cache of is_revoked answers
+        # is valid for (the mempool asks for every signer of every tx it admits).
+        self.revocation_epoch = 0
         stored = kv.get(schema.META_GENESIS)
         if stored is None:
             self._init_chain()
@@ -414,6 +417,8 @@ class Chain:
         self.head = Head(prepared.height, prepared.block_hash, prepared.header.time_ms, prepared.execution.state_root)
         self.tree.remember(prepared.execution.new_nodes, root=prepared.execution.state_root)
         self._head_values.update(prepared.execution.writes)
+        if any(k.startswith(schema.STATE_REVOKED_PREFIX) for k in prepared.execution.writes):
+            self.revocation_epoch += 1
         self._prepared.clear()
 
     def commit_records(self, prepared: PreparedBlock, commit: bytes) -> dict[bytes, bytes]:

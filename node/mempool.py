@@ -20,6 +20,7 @@ from node.hashing import sha256
 from node.interfaces import Executor, VerifiedTx
 
 MEMPOOL_TXS_MAX = 200_000
+REVOKED_KEPT = 100_000     # signers whose revocation status is remembered (a few MB)
 
 
 class Mempool:
@@ -39,7 +40,7 @@ class Mempool:
         self.now_ms = now_ms
         self._pending: "collections.OrderedDict[bytes, VerifiedTx]" = collections.OrderedDict()  # tx id -> tx
         self._by_envelope: dict[bytes, VerifiedTx] = {}
-        self._revoked_at: bytes = b""
+        self._revoked_at = -1
         self._revoked: dict[bytes, bool] = {}
 
     def __len__(self) -> int:
@@ -74,11 +75,12 @@ class Mempool:
         return self._pending.get(tx_id)
 
     def _is_revoked(self, fingerprint: bytes) -> bool:
-        """Revocation at the head, remembered until the head moves (a state-tree read per
-        signer per tx otherwise; block execution checks again at its own point)."""
-        head = self.chain.head.block_hash
-        if head != self._revoked_at:
-            self._revoked_at, self._revoked = head, {}
+        """Revocation at the head, remembered until a committed block writes a revocation (a
+        state-tree read per signer per tx otherwise; block execution checks again at its
+        own point)."""
+        epoch = self.chain.revocation_epoch
+        if epoch != self._revoked_at or len(self._revoked) >= REVOKED_KEPT:
+            self._revoked_at, self._revoked = epoch, {}
         known = self._revoked.get(fingerprint)
         if known is None:
             known = self._revoked[fingerprint] = self.chain.is_revoked(fingerprint)
