@@ -16,7 +16,7 @@ reader racing a rotation may miss an entry, never get a wrong one.
 from __future__ import annotations
 
 import itertools
-from typing import Generic, Hashable, Iterator, Mapping, TypeVar
+from typing import Generic, Hashable, Iterable, Iterator, Mapping, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -56,6 +56,12 @@ class TwoGenerationCache(Generic[K, V]):
     def discard(self, key: K) -> None:
         self.young.pop(key, None)
         self._old.pop(key, None)
+
+    def discard_many(self, keys: Iterable[K]) -> None:
+        young_pop, old_pop = self.young.pop, self._old.pop
+        for key in keys:
+            young_pop(key, None)
+            old_pop(key, None)
 
     def _put(self, key: K, value: V) -> None:
         young = self.young

@@ -479,8 +479,7 @@ class StateTree:
         if cache is None:
             return
         made, replaced = self._made.get(root, (None, ())) if root is not None else (None, ())
-        for nh in replaced:
-            cache.discard(nh)
+        cache.discard_many(replaced)
         root_key = schema.tree_root(root) if root is not None else None
         if made is not None and len(new_nodes) - (root_key in new_nodes) == len(made):
             # The records of the update that made `root`: its decoded nodes go in at once.

@@ -15,6 +15,7 @@ OPS = st.lists(
         st.tuples(st.just("get"), st.integers(0, 40), st.none()),
         st.tuples(st.just("discard"), st.integers(0, 40), st.none()),
         st.tuples(st.just("put_many"), st.lists(st.integers(0, 40), max_size=12), st.integers()),
+        st.tuples(st.just("discard_many"), st.lists(st.integers(0, 40), max_size=12), st.none()),
     ),
     max_size=200,
 )
@@ -34,6 +35,11 @@ def test_bounded_and_never_wrong(size, ops):
             items = {k: value + k for k in key}
             cache.put_many(items)
             model.update(items)
+        elif op == "discard_many":
+            cache.discard_many(key)
+            for k in key:
+                model.pop(k, None)
+                assert cache.get(k) is None
         elif op == "discard":
             cache.discard(key)
             model.pop(key, None)
