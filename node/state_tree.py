@@ -63,8 +63,8 @@ from operator import itemgetter
 from typing import Callable, Iterator, Mapping
 
 from node import schema
-from node.gencache import TwoGenerationCache
 from node.errors import MalformedInput, NotFound, StoreCorrupted
+from node.gencache import TwoGenerationCache
 from node.hashing import sha256
 from node.interfaces import KeyValueStore
 
