@@ -477,6 +477,26 @@ def test_cache_is_bounded_and_remember_warms_it(kv):
     assert root_b != root_a and nodes_b
 
 
+def test_when_a_later_candidate_commits_only_its_nodes_enter_the_cache(kv):
+    """Round 0's candidate is prepared, round 1's commits: remember(root=...) takes the
+    committed update's nodes, never the abandoned one's (their records were never written,
+    so a cached one would point at children the store does not have)."""
+    tree = StateTree(kv)
+    root = commit(tree, kv, EMPTY_ROOT, {b"k%d" % i: b"v" for i in range(200)})
+    h = next(HEIGHTS)
+    root_a, nodes_a = tree.update(root, {b"k7": b"round 0", b"only-a": b"x"}, height=h)
+    root_b, nodes_b = tree.update(root, {b"k7": b"round 1"}, height=h)
+    kv.write(nodes_b)
+    tree.remember(nodes_b, root=root_b)
+    a_only = {node_hash_of(k) for k in node_records(nodes_a)} - {node_hash_of(k) for k in node_records(nodes_b)}
+    assert a_only and not a_only & set(tree._cache)
+    assert {node_hash_of(k) for k in node_records(nodes_b)} <= set(tree._cache)
+    reads = tree.store_reads
+    assert tree.get(root_b, b"k7") == b"round 1" and tree.get(root_b, b"only-a") is None
+    assert tree.store_reads == reads
+    assert StateTree(kv, cache_size=0).get(root_b, b"k7") == b"round 1"
+
+
 def test_remember_with_root_drops_the_nodes_that_update_replaced(kv):
     """Committing a block evicts the path nodes it replaced, so an LRU cache keeps live nodes
     rather than filling with dead ones; older states still read correctly from the store."""
