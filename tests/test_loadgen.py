@@ -112,3 +112,13 @@ def test_counts_commits_refusals_and_errors_as_the_chain_records_them(consortium
     known = {t.tx_id for rec in (rec_open, rec_closed) for t in rec.txs if t.tx_id}
     assert set(on_chain) <= known
     assert wl.retired == {}
+
+
+def test_the_reports_cpu_per_committed_tx_counts_every_node_and_every_commit_of_the_step():
+    from benchmarks.loadgen.report import _cpu_per_tx
+
+    step = {"cpu": {"nodes_cpu_s": {"a": 1.5, "b": 1.5, "c": 2.0, "d": 1.0}}, "outcomes": {"applied": 2900, "refused": 100}}
+    assert _cpu_per_tx(step) == "2.00 ms"  # 6 CPU-s over 3,000 committed txs (refusals are committed too)
+    restarted = {"cpu": {"nodes_cpu_s": {"a": 1.5, "b": None, "c": 2.0, "d": 1.0}}, "outcomes": {"applied": 3000, "refused": 0}}
+    assert _cpu_per_tx(restarted) == "n/a"  # a node's CPU is unknown: no figure rather than a low one
+    assert _cpu_per_tx({"cpu": {"nodes_cpu_s": {"a": 1.0}}, "outcomes": {"applied": 0, "refused": 0}}) == "n/a"
