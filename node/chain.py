@@ -75,6 +75,7 @@ class Execution:
     receipt_list: bytes
     new_nodes: dict[bytes, bytes]
     writes: dict[bytes, bytes | None]
+    wrote_revocation: bool = False  # some write revoked a certificate (Chain.revocation_epoch)
 
 
 @dataclasses.dataclass
@@ -89,8 +90,13 @@ class PreparedBlock:
     execution: Execution
 
 
-def event_to_proto(ev: Event) -> pb.Event:
-    return pb.Event(kind=ev.kind, data=codec.encode_trusted(dict(ev.data)), recipients=list(ev.recipients))
+def _event_fields(ev: Event) -> dict:
+    """A contract's event as the fields of its pb.Event (receipts' and the block's own)."""
+    return {"kind": ev.kind, "data": codec.encode_trusted(dict(ev.data)), "recipients": ev.recipients}
+
+
+def _writes_revocation(writes) -> bool:
+    return any(k.startswith(schema.STATE_REVOKED_PREFIX) for k in writes)
 
 
 def receipt_list_bytes(receipt_bytes: Sequence[bytes], block_events_bytes: bytes) -> bytes:
@@ -258,11 +264,12 @@ class Chain:
     def execute(self, ctx: BlockContext, txs: Sequence[VerifiedTx]) -> Execution:
         """Run the block's txs on the head state. Writes nothing."""
         block_state = Overlay(self.state())
-        block_events = [event_to_proto(e) for e in self.executor.begin_block(ctx, block_state)]
+        block_events = [pb.Event(**_event_fields(e)) for e in self.executor.begin_block(ctx, block_state)]
         receipts: list[pb.Receipt] = []
         # Whether a certificate is revoked, as of this point of the block: looked up in the
         # tree once per certificate, forgotten whenever a tx writes a revocation.
         revoked: dict[bytes, bool] = {}
+        wrote_revocation = _writes_revocation(block_state.writes)  # begin_block's writes
         for tx in txs:
             tx_state = block_state.child()
             receipt = pb.Receipt(tx_id=tx.tx_id)
@@ -286,13 +293,14 @@ class Chain:
             except TamgaError as err:
                 receipt.status, receipt.code, receipt.message = "refused", err.code, err.message
             else:
-                if revoked and any(k.startswith(schema.STATE_REVOKED_PREFIX) for k in tx_state.writes):
+                if _writes_revocation(tx_state.writes):
                     revoked.clear()
+                    wrote_revocation = True
                 tx_state.merge_into_parent()
                 receipt.status, receipt.code, receipt.message, receipt.article = "applied", outcome.code, outcome.message, outcome.article
                 add_event = receipt.events.add  # built in place: extend() would copy each message
                 for e in outcome.events:
-                    add_event(kind=e.kind, data=codec.encode_trusted(dict(e.data)), recipients=e.recipients)
+                    add_event(**_event_fields(e))
             receipts.append(receipt)
         state_root, new_nodes = self.tree.update(self.head.state_root, block_state.writes, height=ctx.height)
         receipt_bytes = [r.SerializeToString() for r in receipts]
@@ -306,6 +314,7 @@ class Chain:
             receipt_list=receipt_list,
             new_nodes=new_nodes,
             writes=block_state.writes,
+            wrote_revocation=wrote_revocation,
         )
 
     def _check_new_txs(self, txs: Sequence[VerifiedTx]) -> None:
@@ -417,7 +426,7 @@ class Chain:
         self.head = Head(prepared.height, prepared.block_hash, prepared.header.time_ms, prepared.execution.state_root)
         self.tree.remember(prepared.execution.new_nodes, root=prepared.execution.state_root)
         self._head_values.update(prepared.execution.writes)
-        if any(k.startswith(schema.STATE_REVOKED_PREFIX) for k in prepared.execution.writes):
+        if prepared.execution.wrote_revocation:  # found while executing: no second pass over the writes
             self.revocation_epoch += 1
         self._prepared.clear()
 

@@ -53,10 +53,6 @@ class TwoGenerationCache(Generic[K, V]):
         if len(self.young) >= self._half:
             self._rotate()
 
-    def discard(self, key: K) -> None:
-        self.young.pop(key, None)
-        self._old.pop(key, None)
-
     def discard_many(self, keys: Iterable[K]) -> None:
         young_pop, old_pop = self.young.pop, self._old.pop
         for key in keys:

@@ -563,7 +563,7 @@ class StateTree:
                 return only, True, heights
         enc = _INTERNAL_TAG + bitmap.to_bytes(2, "big") + data[3:]
         nh = self._hash(enc)
-        out[_NODE_PREFIX + at + nh] = enc + heights  # stored_internal(enc, heights)
+        out[_NODE_PREFIX + at + nh] = stored_internal(enc, heights)
         made[nh] = (INTERNAL, bitmap, enc, heights)
         return nh, False, at
 
@@ -620,7 +620,7 @@ class StateTree:
         enc = _INTERNAL_TAG + bitmap.to_bytes(2, "big") + b"".join(parts)
         hts = b"".join(heights)
         nh = self._hash(enc)
-        out[_NODE_PREFIX + at + nh] = enc + hts  # stored_internal(enc, hts)
+        out[_NODE_PREFIX + at + nh] = stored_internal(enc, hts)
         made[nh] = (INTERNAL, bitmap, enc, hts)
         return nh, False, at
 

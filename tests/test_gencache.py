@@ -41,7 +41,7 @@ def test_bounded_and_never_wrong(size, ops):
                 model.pop(k, None)
                 assert cache.get(k) is None
         elif op == "discard":
-            cache.discard(key)
+            cache.discard_many([key])
             model.pop(key, None)
             assert cache.get(key) is None and key not in cache
         else:
