@@ -122,3 +122,38 @@ def test_the_reports_cpu_per_committed_tx_counts_every_node_and_every_commit_of_
     restarted = {"cpu": {"nodes_cpu_s": {"a": 1.5, "b": None, "c": 2.0, "d": 1.0}}, "outcomes": {"applied": 3000, "refused": 0}}
     assert _cpu_per_tx(restarted) == "n/a"  # a node's CPU is unknown: no figure rather than a low one
     assert _cpu_per_tx({"cpu": {"nodes_cpu_s": {"a": 1.0}}, "outcomes": {"applied": 0, "refused": 0}}) == "n/a"
+
+
+def test_a_saturation_step_records_the_chain_it_started_on(consortium_4):
+    """Each closed-loop step of the report says how long the chain was when it began (the
+    steps run one after another on one chain, and a node's cost per tx grows with it)."""
+    import types
+
+    from benchmarks.loadgen.report import _chain_at_start
+    from benchmarks.loadgen.ui import Ui
+
+    cluster, pop = consortium_4
+
+    async def drive():
+        ctx = types.SimpleNamespace(
+            cluster=cluster, workload=Workload(pop, phases.CHAIN_ID, mix={"pledge": 1}), recorders={}, ui=Ui(quiet=True),
+            http=HttpDriver({n: cluster.http_url(n) for n in cluster.names}, phases.CHAIN_ID),
+            grpc=GrpcDriver({n: cluster.configs[n].ledger_listen for n in cluster.names}))
+        try:
+            first = await phases._closed_step(ctx, "saturation N=4", 4, 3.0, 0.5, 20.0)
+            second = await phases._closed_step(ctx, "saturation N=8", 8, 3.0, 0.5, 20.0)
+        finally:
+            await ctx.http.close()
+            await ctx.grpc.close()
+        return ctx, first, second
+
+    ctx, first, second = asyncio.run(drive())
+    assert first["chain_at_start"]["txs_before"] == 0
+    committed_in_first = len(ctx.recorders["saturation N=4"].committed())
+    assert committed_in_first > 0
+    assert second["chain_at_start"]["txs_before"] == committed_in_first
+    # The first step's blocks lie between the two starts (moj may trail the node that
+    # answered a client by a block, hence no exact bound).
+    assert 0 <= first["chain_at_start"]["height"] < second["chain_at_start"]["height"]
+    assert _chain_at_start(second) == f"{second['chain_at_start']['height']:,} / {committed_in_first:,}"
+    assert _chain_at_start({}) == "n/a"  # results of a report from before the column

@@ -243,6 +243,10 @@ async def _closed_step(ctx, key: str, clients: int, step_s: float, warmup_s: flo
 
     names = ctx.cluster.names
     route = lambda step, c: names[c % len(names)]  # noqa: E731 - spread clients over the four nodes
+    # How much chain the step starts on: every step runs on the chain the ones before it
+    # grew, and a node's cost per tx grows with it (the cadastre's indexes above all).
+    chain_at_start = {"height": (await ctx.http.status(names[0]))["height"],
+                      "txs_before": sum(len(r.committed()) for r in ctx.recorders.values())}
     cpu = CpuMeter(ctx.cluster).start()
     with ctx.ui.phase(f"{key} (closed loop, gRPC {ctx.grpc.mode}, {step_s:.0f} s)", step_s) as update:
         task = asyncio.create_task(closed_loop(flows, ctx.grpc, route, rec, clients=clients, duration_s=step_s, refill=refill))
@@ -271,6 +275,7 @@ async def _closed_step(ctx, key: str, clients: int, step_s: float, warmup_s: flo
         "flows_planned_during_run": refills[0],
         "mix": dict(collections.Counter(t.label for t in rec.committed() if window[0] <= t.t_commit < window[1]).most_common()),
         "cpu": cpu_used,
+        "chain_at_start": chain_at_start,
         "t0": t0,
     }
     return out
