@@ -157,3 +157,24 @@ def test_a_saturation_step_records_the_chain_it_started_on(consortium_4):
     assert 0 <= first["chain_at_start"]["height"] < second["chain_at_start"]["height"]
     assert _chain_at_start(second) == f"{second['chain_at_start']['height']:,} / {committed_in_first:,}"
     assert _chain_at_start({}) == "n/a"  # results of a report from before the column
+    assert _chain_at_start({"chain_at_start": {"height": None, "txs_before": 1200}}) == "? / 1,200"  # no node answered
+
+
+def test_the_chain_height_a_step_starts_on_comes_from_the_first_node_that_answers():
+    import types
+
+    import httpx
+
+    class Http:
+        def __init__(self, answers):
+            self.answers = answers
+
+        async def status(self, node):
+            if self.answers.get(node) is None:
+                raise httpx.ConnectError(f"{node} is down")
+            return {"height": self.answers[node]}
+
+    ctx = types.SimpleNamespace(http=Http({"moj": None, "gov4c": 42}))
+    assert asyncio.run(phases._height(ctx, ["moj", "gov4c"])) == 42
+    ctx = types.SimpleNamespace(http=Http({}))
+    assert asyncio.run(phases._height(ctx, ["moj", "gov4c"])) is None

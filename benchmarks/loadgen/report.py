@@ -327,7 +327,9 @@ def _cpu_per_tx(st: dict) -> str:
 
 def _chain_at_start(st: dict) -> str:
     at = st.get("chain_at_start")
-    return "n/a" if not at else f"{at['height']:,} / {at['txs_before']:,}"
+    if not at:
+        return "n/a"
+    return f"{'?' if at['height'] is None else format(at['height'], ',')} / {at['txs_before']:,}"
 
 
 def _saturation_section(L, r, h):
