@@ -28,7 +28,6 @@ class TwoGenerationCache(Generic[K, V]):
 
     def __init__(self, size: int):
         assert size >= 2, "a cache needs room for one entry per generation; callers skip a smaller one"
-        self.size = size
         self._half = size // 2
         self.young: dict[K, V] = {}
         self._old: dict[K, V] = {}

@@ -333,7 +333,6 @@ class StateTree:
             raise ValueError("cache_size must be >= 0")
         self._kv = kv
         self._hash = hash_fn
-        self._cache_size = cache_size
         # Two generations rather than an LRU: a hit is one dict lookup (see node/gencache.py).
         self._cache: TwoGenerationCache[bytes, tuple] | None = TwoGenerationCache(max(2, cache_size)) if cache_size else None
         # Heights roots are stored at (8 bytes), so reads at the head's root, which come
@@ -561,11 +560,7 @@ class StateTree:
             kind = [is_leaf for m, new, is_leaf, _ in changes if m == n]
             if kind[0] if kind else self._load(only, heights)[0] == LEAF:
                 return only, True, heights
-        enc = _INTERNAL_TAG + bitmap.to_bytes(2, "big") + data[3:]
-        nh = self._hash(enc)
-        out[_NODE_PREFIX + at + nh] = stored_internal(enc, heights)
-        made[nh] = (INTERNAL, bitmap, enc, heights)
-        return nh, False, at
+        return self._emit_internal(bitmap, _INTERNAL_TAG + bitmap.to_bytes(2, "big") + data[3:], heights, out, made, at)
 
     def _merge_leaf(self, node: tuple, nh: bytes, nat: bytes, depth: int, items: list, lo: int, hi: int, out: dict, made: dict, replaced: list, at: bytes):
         """The subtree that was the single leaf `node` (stored at height nat), after items[lo:hi]."""
@@ -617,11 +612,15 @@ class StateTree:
             parts.append(res[0])
             heights.append(res[2])
             i = j
-        enc = _INTERNAL_TAG + bitmap.to_bytes(2, "big") + b"".join(parts)
-        hts = b"".join(heights)
+        return self._emit_internal(bitmap, _INTERNAL_TAG + bitmap.to_bytes(2, "big") + b"".join(parts), b"".join(heights), out, made, at)
+
+    def _emit_internal(self, bitmap: int, enc: bytes, heights: bytes, out: dict, made: dict, at: bytes):
+        """A new internal node (hash preimage `enc`, its children's `heights`) stored at
+        height `at`: its record into `out`, decoded into `made`. Returns (hash, is_leaf,
+        height stored at) as _apply and _build do."""
         nh = self._hash(enc)
-        out[_NODE_PREFIX + at + nh] = stored_internal(enc, hts)
-        made[nh] = (INTERNAL, bitmap, enc, hts)
+        out[_NODE_PREFIX + at + nh] = stored_internal(enc, heights)
+        made[nh] = (INTERNAL, bitmap, enc, heights)
         return nh, False, at
 
     def _emit_leaf(self, kh: bytes, key: bytes, value: bytes, out: dict, made: dict, at: bytes) -> bytes:
