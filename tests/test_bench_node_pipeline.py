@@ -21,3 +21,12 @@ def test_pipeline_benchmark_reports_each_stage_and_its_growth_windows():
     assert [w["height"] for w in seen] == [2, 4, 6]
     assert all(list(w["us_per_tx"]) == STAGES and all(v > 0 for v in w["us_per_tx"].values()) for w in seen)
     assert seen[-1]["txs_so_far"] <= result["txs"]
+
+
+def test_pipeline_benchmark_checkpoints_the_cadastre_wal_every_so_many_blocks():
+    result = bench.run(txs=120, block_txs=20, people=60, objects=120, profile=None, checkpoint_every=3)
+    assert result["checkpoint_every"] == 3
+    assert result["blocks"] >= 3
+    assert result["checkpoints"] == result["blocks"] // 3
+    # Each checkpoint copied the pages the blocks before it wrote into the database file.
+    assert result["checkpointed_pages"] > 0
