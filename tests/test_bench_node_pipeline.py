@@ -30,3 +30,4 @@ def test_pipeline_benchmark_checkpoints_the_cadastre_wal_every_so_many_blocks():
     assert result["checkpoints"] == result["blocks"] // 3
     # Each checkpoint copied the pages the blocks before it wrote into the database file.
     assert result["checkpointed_pages"] > 0
+    assert result["wal_bytes"] > 0
