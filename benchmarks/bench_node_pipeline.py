@@ -13,9 +13,8 @@ registrar's decisions, sales, legal claims) from the load generator's workload, 
 timing. The cadastre's WAL is checkpointed every --checkpoint-every blocks, as a node's
 checkpoint thread does once per CHECKPOINT_INTERVAL_S (5 s: ~10 blocks at saturation), and
 that work, which a node does on a thread of its own, is counted in the projection stage.
-Prints µs per
-tx for each stage; the sum bounds the consortium's throughput on this machine: 4 nodes share
-its cores.
+Prints µs per tx for each stage; the sum bounds the consortium's throughput on this machine:
+4 nodes share its cores.
 """
 
 from __future__ import annotations

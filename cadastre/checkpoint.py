@@ -24,8 +24,9 @@ log = logging.getLogger("tamga.cadastre")
 # At most one checkpoint per interval: each syncs the log and the database file, and copies
 # every page written since the last one, once however many blocks rewrote it (the tails of
 # the per-recipient and per-block tables, the indexes' upper pages). At saturation 5 s is ~10
-# blocks and a WAL of ~50 MB; one checkpoint every 10 blocks instead of every 2 cut the
+# blocks and a WAL of ~55 MB; one checkpoint every 10 blocks instead of every 2 cut the
 # projection's CPU per tx by 5-7 % (`benchmarks.bench_node_pipeline --checkpoint-every`).
+# Stopping does not wait for the interval: close() wakes the pause and checkpoints once more.
 CHECKPOINT_INTERVAL_S = 5.0
 
 
