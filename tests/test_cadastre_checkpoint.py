@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from cadastre.checkpoint import WalCheckpointer
+from cadastre.checkpoint import CHECKPOINT_INTERVAL_S, WalCheckpointer
 from cadastre.projection import Projection, connect
 from contracts import builders as B
 from node.kv import LevelDBStore
@@ -47,6 +47,27 @@ def test_checkpointer_copies_the_log_into_the_database_and_stops_cleanly(tmp_pat
     assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM t").fetchone()[0] == 210
 
 
+def test_closing_does_not_wait_out_the_interval_and_checkpoints_the_last_writes(tmp_path):
+    path = str(tmp_path / "c.sqlite")
+    db = connect(path)
+    db.execute("PRAGMA wal_autocheckpoint=0")
+    db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)")
+    cp = WalCheckpointer(path, interval_s=3600)
+    db.execute("INSERT INTO t VALUES (0, x'00')")
+    cp.poke()
+    assert cp.wait_idle(10)  # the first poke is served at once; the thread now pauses an hour
+    first = cp.checkpoints
+    size_before = os.path.getsize(path)
+    for i in range(1, 101):
+        db.execute("INSERT INTO t VALUES (?, ?)", (i, os.urandom(2000)))
+    cp.poke()
+    assert not cp.wait_idle(0.2)  # within the pause: not yet
+    cp.close()  # returns long before the hour is out (the test's timeout would stop it)
+    assert cp.checkpoints == first + 1
+    assert os.path.getsize(path) > size_before + 100 * 2000  # the last writes reached the file
+    db.close()
+
+
 def test_a_node_projection_checkpoints_in_the_background_with_the_same_result(tmp_path, test_pki):
     p = People(test_pki)
     kv = LevelDBStore(tmp_path / "db")
@@ -62,7 +83,8 @@ def test_a_node_projection_checkpoints_in_the_background_with_the_same_result(tm
         prepared, _ = seal(node, built, *parties)
         background.listener(prepared)
         inline.listener(prepared)
-    assert background.checkpointer.wait_idle(10)
+    # The later pokes are served after the first checkpoint's pause (CHECKPOINT_INTERVAL_S).
+    assert background.checkpointer.wait_idle(CHECKPOINT_INTERVAL_S + 25)
     assert background.checkpointer.checkpoints >= 1 and background.checkpointer.last_error is None
     tables = [r[0] for r in inline.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'p_%' AND name NOT LIKE 'p_address%'")]
     for t in tables:
