@@ -19,12 +19,18 @@ def _wal_frames(path: str) -> int:
     return os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0
 
 
-def test_checkpointer_copies_the_log_into_the_database_and_stops_cleanly(tmp_path):
+def _table_and_checkpointer(tmp_path, *, interval_s: float):
+    """A database whose writer leaves checkpoints to a WalCheckpointer (as a node's does),
+    with one table to fill."""
     path = str(tmp_path / "c.sqlite")
     db = connect(path)
     db.execute("PRAGMA wal_autocheckpoint=0")
     db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)")
-    cp = WalCheckpointer(path, interval_s=0.05)
+    return path, db, WalCheckpointer(path, interval_s=interval_s)
+
+
+def test_checkpointer_copies_the_log_into_the_database_and_stops_cleanly(tmp_path):
+    path, db, cp = _table_and_checkpointer(tmp_path, interval_s=0.05)
     for i in range(200):
         db.execute("INSERT INTO t VALUES (?, ?)", (i, os.urandom(2000)))
     # Nothing checkpoints on its own: the rows are only in the log so far.
@@ -48,11 +54,7 @@ def test_checkpointer_copies_the_log_into_the_database_and_stops_cleanly(tmp_pat
 
 
 def test_closing_does_not_wait_out_the_interval_and_checkpoints_the_last_writes(tmp_path):
-    path = str(tmp_path / "c.sqlite")
-    db = connect(path)
-    db.execute("PRAGMA wal_autocheckpoint=0")
-    db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)")
-    cp = WalCheckpointer(path, interval_s=3600)
+    path, db, cp = _table_and_checkpointer(tmp_path, interval_s=3600)
     db.execute("INSERT INTO t VALUES (0, x'00')")
     cp.poke()
     assert cp.wait_idle(10)  # the first poke is served at once; the thread now pauses an hour
