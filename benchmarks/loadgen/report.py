@@ -350,8 +350,8 @@ def _saturation_section(L, r, h):
     add("")
     add("*Chain at start*: the steps run one after another on one chain, so each starts on what the steps (and phases) before it "
         "committed; txs counts those this generator committed. A node's CPU per tx grows with the chain (in-process, "
-        "`benchmarks.bench_node_pipeline --txs 150000 --people 3000 --objects 30000 --every 40`: the cadastre projection's cost per tx grows by about half over the first "
-        "90,000 txs, as its indexes' random inserts dirty more pages per block), so a step at large N runs on a longer chain "
+        "`benchmarks.bench_node_pipeline --txs 150000 --people 3000 --objects 30000 --every 40`: the cadastre projection's cost per tx grows by about a quarter "
+        "from 36,000 to 90,000 txs, 85 to 107 µs, as its indexes' random inserts dirty more pages per block), so a step at large N runs on a longer chain "
         "than one at small N.\n")
     add("*CPU per committed tx*: the four nodes' CPU over the whole step divided by the txs committed in it. It depends on "
         "this machine's speed but not on how the load lined up with the window, so it compares runs better than tx/s does. At small N it is mostly what every block costs (consensus "
