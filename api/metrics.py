@@ -46,6 +46,10 @@ class Metrics:
         """The block store's LSM levels and the state tree's cache misses, read at scrape time."""
         self.registry.register(_StoreCollector(compaction_stats, tree_store_reads))
 
+    def bind_cpu(self, snapshot: Callable[[], dict]) -> None:
+        """The node's CPU by pipeline stage (node/cpu_meter.py), read at scrape time."""
+        self.registry.register(_CpuCollector(snapshot))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -74,3 +78,25 @@ class _StoreCollector:
             seconds.add_metric(label, row["seconds"])
         yield from (files, size, read, written, seconds)
         yield CounterMetricFamily("tamga_state_tree_store_reads", "State-tree nodes read from the store (cache misses)", value=self._tree_reads())
+
+
+class _CpuCollector:
+    """Where the node's CPU went since it started: each pipeline stage on the event loop,
+    the rest of the event loop, and the other threads. rate() of each over the same window,
+    divided by the rate of committed txs, is the CPU per tx of each part."""
+
+    def __init__(self, snapshot: Callable[[], dict]):
+        self._snapshot = snapshot
+
+    def collect(self):
+        snap = self._snapshot()
+        stages = CounterMetricFamily("tamga_cpu_seconds", "CPU seconds used by the node, by part: a pipeline stage on the event loop "
+                                     "(admission, build, validate, commit, cadastre), the rest of the event loop (loop_other), other threads (threads)",
+                                     labels=["part"])
+        for stage, seconds in snap["stages"].items():
+            stages.add_metric([stage], seconds)
+        loop = snap["event_loop"]
+        if loop is not None:
+            stages.add_metric(["loop_other"], max(0.0, loop - sum(snap["stages"].values())))
+            stages.add_metric(["threads"], max(0.0, snap["process"] - loop))
+        yield stages

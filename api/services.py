@@ -92,6 +92,7 @@ class Services:
             webhook_pending=lambda: _pending(self.db),
         )
         self.metrics.bind_store(runtime.kv.compaction_stats, lambda: self.chain.tree.store_reads)
+        self.metrics.bind_cpu(runtime.cpu.snapshot)
         runtime.commit_listeners.append(self.on_commit)
         self.projection_error: str | None = None
 

@@ -22,6 +22,7 @@ from node import crash
 from node.apps import executor_for
 from node.chain import Chain, PreparedBlock
 from node.config import NodeConfig
+from node.cpu_meter import CpuMeter
 from node.envelope import EnvelopeVerifier
 from node.genesis import Genesis
 from node.hub import CommitHub, CommittedTx, RecentTxs
@@ -61,6 +62,7 @@ class NodeRuntime:
         self.mempool = Mempool(self.chain, self.envelopes, self.executor, now_ms=now_ms)
         self.hub = CommitHub(self.chain.head.height)
         self.recent = RecentTxs()
+        self.cpu = CpuMeter()  # created on the thread that runs the event loop
         self.moj_bin = str(self.genesis.app_state.get("authorities", {}).get("MOJ", ""))
         # Called after one or more blocks committed, with the last of them (see
         # _schedule_commit_listeners); each catches up from its own cursor.
@@ -88,9 +90,13 @@ class NodeRuntime:
 
     # --- what services call ------------------------------------------------------------
     def submit(self, envelope: bytes) -> VerifiedTx:
-        tx = self.mempool.add(envelope)
-        self.engine.tx_added(tx)
-        return tx
+        started = self.cpu.clock()
+        try:
+            tx = self.mempool.add(envelope)
+            self.engine.tx_added(tx)
+            return tx
+        finally:
+            self.cpu.add("admission", started)
 
     def on_committed(self, prepared: PreparedBlock) -> None:
         """Called by the engine after the block's batch is durable (crash point 2 passed)."""
@@ -120,8 +126,12 @@ class NodeRuntime:
     def _run_commit_listeners(self) -> None:
         prepared, self._listeners_due = self._listeners_due, None
         assert prepared is not None, "listeners run once per scheduling"
-        for listener in self.commit_listeners:
-            listener(prepared)
+        started = self.cpu.clock()
+        try:
+            for listener in self.commit_listeners:
+                listener(prepared)
+        finally:
+            self.cpu.add("cadastre", started)
         crash.point("after_projection", txs=len(prepared.txs))
 
     def committed_tx(self, tx_id: bytes) -> CommittedTx:

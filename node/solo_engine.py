@@ -50,8 +50,13 @@ class SoloEngine:
     def _seal_pending(self) -> None:
         while len(self.rt.mempool):
             crash.point("after_decision", txs=len(self.rt.mempool))
+            cpu = self.rt.cpu
+            started = cpu.clock()
             prepared = self.sealer.seal()
+            cpu.add("build", started)  # a seal is building the block and writing it: one call
             if prepared is None:
                 break
             crash.point("after_block_write", txs=len(prepared.txs))
+            started = cpu.clock()
             self.rt.on_committed(prepared)
+            cpu.add("commit", started)

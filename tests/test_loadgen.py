@@ -124,6 +124,25 @@ def test_the_reports_cpu_per_committed_tx_counts_every_node_and_every_commit_of_
     assert _cpu_per_tx({"cpu": {"nodes_cpu_s": {"a": 1.0}}, "outcomes": {"applied": 0, "refused": 0}}) == "n/a"
 
 
+def test_cpu_by_part_is_the_mean_over_the_nodes_read_at_both_ends_per_committed_tx():
+    from benchmarks.loadgen.report import _cpu_parts_table
+
+    before = {"a": {"admission": 1.0, "commit": 0.5}, "b": {"admission": 2.0, "commit": 0.5}, "c": None, "d": {"admission": 9.0, "commit": 1.0}}
+    after = {"a": {"admission": 1.3, "commit": 0.6}, "b": {"admission": 2.1, "commit": 0.7}, "c": {"admission": 5.0, "commit": 1.0},
+             "d": {"admission": 0.1, "commit": 0.0}}  # c did not answer at the start; d restarted (its counters began again)
+    got = phases._per_tx_by_part(before, after, committed=1000)
+    assert got == {"nodes": 2, "parts": {"admission": 200.0, "commit": 150.0}}  # (0.3 + 0.1) / 2 nodes / 1000 txs, (0.1 + 0.2) / 2 / 1000
+    assert phases._per_tx_by_part(before, after, committed=0) is None
+    assert phases._per_tx_by_part({"a": None}, {"a": {"admission": 1.0}}, committed=10) is None
+    lines = []
+    _cpu_parts_table(lines.append, [{"clients": 4, "cpu_by_part_us_per_tx": got}, {"clients": 16, "cpu_by_part_us_per_tx": None}])
+    assert lines[3].startswith("| 4 | 200 | – | – | 150 |") and lines[3].endswith("| 350 |")
+    assert lines[4] == "| 16 | " + " | ".join(["n/a"] * 7) + " | n/a |"
+    lines = []
+    _cpu_parts_table(lines.append, [{"clients": 4}])  # results from before the column: no table
+    assert lines == []
+
+
 def test_a_saturation_step_records_the_chain_it_started_on(consortium_4):
     """Each closed-loop step of the report says how long the chain was when it began (the
     steps run one after another on one chain, and a node's cost per tx grows with it)."""
@@ -157,6 +176,11 @@ def test_a_saturation_step_records_the_chain_it_started_on(consortium_4):
     assert 0 <= first["chain_at_start"]["height"] < second["chain_at_start"]["height"]
     assert _chain_at_start(second) == f"{second['chain_at_start']['height']:,} / {committed_in_first:,}"
     assert _chain_at_start({}) == "n/a"  # results of a report from before the column
+    # Every node answered /metrics at both ends: where their CPU went, per committed tx.
+    by_part = second["cpu_by_part_us_per_tx"]
+    assert by_part["nodes"] == 4
+    for part in ("admission", "build", "validate", "commit", "cadastre", "loop_other", "threads"):
+        assert by_part["parts"][part] > 0, part
     assert _chain_at_start({"chain_at_start": {"height": None, "txs_before": 1200}}) == "? / 1,200"  # no node answered
 
 

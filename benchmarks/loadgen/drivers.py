@@ -22,6 +22,7 @@ import time
 
 import grpc
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from api.client_auth import signed_headers
 from benchmarks.loadgen.population import Party
@@ -84,6 +85,18 @@ class HttpDriver:
         r = await self.clients[node].get("/v1/status", timeout=5.0)
         r.raise_for_status()
         return r.json()
+
+    async def cpu_parts(self, node: str) -> dict[str, float]:
+        """The node's CPU seconds by part since it started (tamga_cpu_seconds in /metrics)."""
+        r = await self.clients[node].get("/metrics", timeout=5.0)
+        r.raise_for_status()
+        parts = {}
+        for family in text_string_to_metric_families(r.text):
+            if family.name == "tamga_cpu_seconds":
+                for sample in family.samples:
+                    if sample.name.endswith("_total"):
+                        parts[sample.labels["part"]] = sample.value
+        return parts
 
     async def close(self) -> None:
         for c in self.clients.values():

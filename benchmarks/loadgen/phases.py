@@ -185,6 +185,7 @@ async def open_phase(ctx, key: str, per_hour: float, duration_s: float) -> dict:
             update(min(expected, len(rec.requests)), f"{done} done, {rec.outcomes()['applied']} applied, {time.monotonic() - start:.0f} s")
         t0, t1 = task.result()
     cpu_used = cpu.stop()
+    parts1 = await _cpu_parts(ctx, names)
     await asyncio.sleep(3.0)  # notifications of the last commits
     match_notifications(rec, streams)
     for s in streams.values():
@@ -249,6 +250,7 @@ async def _closed_step(ctx, key: str, clients: int, step_s: float, warmup_s: flo
     chain_at_start = {"height": await _height(ctx, names),
                       "txs_before": sum(len(r.committed()) for r in ctx.recorders.values())}
     cpu = CpuMeter(ctx.cluster).start()
+    parts0 = await _cpu_parts(ctx, names)
     with ctx.ui.phase(f"{key} (closed loop, gRPC {ctx.grpc.mode}, {step_s:.0f} s)", step_s) as update:
         task = asyncio.create_task(closed_loop(flows, ctx.grpc, route, rec, clients=clients, duration_s=step_s, refill=refill))
         start = time.monotonic()
@@ -259,6 +261,7 @@ async def _closed_step(ctx, key: str, clients: int, step_s: float, warmup_s: flo
             update(min(step_s, el), f"{recent:.0f} tx/s now, {len(rec.committed())} committed")
         t0, t1 = task.result()
     cpu_used = cpu.stop()
+    parts1 = await _cpu_parts(ctx, names)
     ctx.workload.unplan(list(flows))
     window = (t0 + warmup_s, t1)
     if record:
@@ -276,10 +279,34 @@ async def _closed_step(ctx, key: str, clients: int, step_s: float, warmup_s: flo
         "flows_planned_during_run": refills[0],
         "mix": dict(collections.Counter(t.label for t in rec.committed() if window[0] <= t.t_commit < window[1]).most_common()),
         "cpu": cpu_used,
+        "cpu_by_part_us_per_tx": _per_tx_by_part(parts0, parts1, sum(1 for t in rec.committed() if t0 <= t.t_commit <= t1)),
         "chain_at_start": chain_at_start,
         "t0": t0,
     }
     return out
+
+
+async def _cpu_parts(ctx, names) -> dict[str, dict[str, float] | None]:
+    """Each node's CPU seconds by part (node/cpu_meter.py), None for a node that did not answer."""
+    async def one(n):
+        try:
+            return await ctx.http.cpu_parts(n)
+        except Exception:  # noqa: BLE001 - a node down or restarting: its parts are unknown
+            return None
+    return dict(zip(names, await asyncio.gather(*(one(n) for n in names))))
+
+
+def _per_tx_by_part(before: dict, after: dict, committed: int) -> dict | None:
+    """µs of CPU per committed tx in each part, the mean of the nodes read at both ends of
+    the step (a node restarted in between reads less after than before, and is left out)."""
+    nodes = [n for n in before if before[n] and after.get(n) and all(after[n].get(k, 0) >= v for k, v in before[n].items())]
+    if not nodes or not committed:
+        return None
+    parts = sorted({k for n in nodes for k in after[n]})
+    return {
+        "nodes": len(nodes),
+        "parts": {k: round(sum(after[n].get(k, 0) - before[n].get(k, 0) for n in nodes) / len(nodes) / committed * 1e6, 1) for k in parts},
+    }
 
 
 async def _height(ctx, names) -> int | None:

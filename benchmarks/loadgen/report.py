@@ -361,6 +361,7 @@ def _saturation_section(L, r, h):
     add("*Off the loop*: node CPU on threads other than the event loop, which the profile below does not sample: LevelDB's "
         "compaction (it rewrites the state tree's hash-keyed nodes at every level, and grows with the chain), the cadastre's "
         "WAL checkpoints, gRPC's threads.\n")
+    _cpu_parts_table(add, ph["steps"])
     add(f"Best: **{_n(h['saturation_committed_tx_per_s'])} committed tx/s** at N={h['saturation_clients']}. The raw Ed25519 verify rate measured in this "
         f"run is {_n(h['ed25519_verify_per_s'])}/s on one core; a committed tx carried {_n(h['signatures_per_tx'], 2)} signatures on average and "
         f"every node verifies each once, so signatures alone would allow {_n(h['signature_bound_tx_per_s'])} tx/s on {r['machine']['cpus']} cores "
@@ -373,6 +374,35 @@ def _saturation_section(L, r, h):
         if st["flows_planned_during_run"]:
             add(f"- N={st['clients']}: the generator ran out of pre-signed requests and signed {st['flows_planned_during_run']} during the step")
     add("")
+
+
+CPU_PARTS = [("admission", "admission"), ("build", "build"), ("validate", "validate"), ("commit", "commit"), ("cadastre", "cadastre"),
+             ("loop_other", "rest of the event loop"), ("threads", "other threads")]
+
+
+def _cpu_parts_table(add, steps: list) -> None:
+    """µs of CPU per committed tx by part of a node (tamga_cpu_seconds), the mean of the nodes."""
+    rows = [(st["clients"], st.get("cpu_by_part_us_per_tx")) for st in steps]
+    if not any(p for _, p in rows):
+        return
+    add("Where a node's CPU goes, per committed tx (µs; the mean of the nodes; from each node's `tamga_cpu_seconds` at both ends "
+        "of the step):\n")
+    add("| clients N | " + " | ".join(label for _, label in CPU_PARTS) + " | total |")
+    add("|---:|" + "---:|" * (len(CPU_PARTS) + 1))
+    for n, p in rows:
+        if not p:
+            add(f"| {n} | " + " | ".join("n/a" for _ in CPU_PARTS) + " | n/a |")
+            continue
+        parts = p["parts"]
+        add(f"| {n} | " + " | ".join(_n(parts.get(k), 0) for k, _ in CPU_PARTS) + f" | {_n(sum(parts.values()), 0)} |")
+    add("")
+    add("*Parts*: thread CPU (not wall-clock time) on each node's event loop in admission (signatures, certificates, stateless checks "
+        "of submitted and gossiped txs), build (the proposer's block), validate (re-executing a peer's proposal), commit (the synced "
+        "batch, answering waiting clients) and cadastre (the SQLite projection); the rest of the event loop (gRPC messages, consensus, "
+        "the API, the loop itself); and the node's other threads (gRPC's poller, LevelDB's compactions, the cadastre's checkpoints). "
+        "One node builds each block and the others validate it, so build + validate is about one execution of each tx. "
+        "`benchmarks.bench_node_pipeline` measures the same stages in one process with nothing else running; here four nodes share "
+        "the machine's cores, and each stage costs more.\n")
 
 
 def _profile_section(L, r):

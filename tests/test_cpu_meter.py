@@ -1,0 +1,84 @@
+"""The CPU meter: stages charged with the CPU used between a reading and `add`, the event
+loop's and the process's clocks, and a real node's /metrics exposing each part."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from contracts import builders as B
+from node.cpu_meter import STAGES, CpuMeter
+from tests.cadastre_support import CN, api_node  # noqa: F401  (api_node is a fixture)
+
+
+def test_stages_are_charged_what_the_clock_advanced_between_reading_and_add():
+    now = [10.0]
+    meter = CpuMeter(clock=lambda: now[0])
+    started = meter.clock()
+    now[0] = 10.25
+    meter.add("admission", started)
+    started = meter.clock()
+    now[0] = 11.0
+    meter.add("cadastre", started)
+    meter.add("admission", meter.clock())   # nothing used: nothing charged
+    assert meter.seconds == {**dict.fromkeys(STAGES, 0.0), "admission": 0.25, "cadastre": 0.75}
+
+
+def test_an_unknown_stage_is_a_programming_error():
+    meter = CpuMeter(clock=lambda: 0.0)
+    with pytest.raises(KeyError):
+        meter.add("compaction", 0.0)
+
+
+def _burn(seconds: float) -> None:
+    import time
+
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def test_event_loop_clock_counts_only_the_creating_thread():
+    meter = CpuMeter()
+    before = meter.snapshot()
+    worker = threading.Thread(target=_burn, args=(0.2,))
+    worker.start()
+    worker.join()
+    mid = meter.snapshot()
+    _burn(0.1)
+    after = meter.snapshot()
+    assert before["event_loop"] is not None, "Linux has per-thread CPU clocks"
+    # Another thread's CPU shows in the process, not in the event loop's clock.
+    assert mid["process"] - before["process"] >= 0.19
+    assert mid["event_loop"] - before["event_loop"] < 0.05
+    assert after["event_loop"] - mid["event_loop"] >= 0.09
+
+
+def test_snapshot_is_readable_from_another_thread():
+    meter = CpuMeter()
+    _burn(0.05)
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(meter.snapshot()))
+    t.start()
+    t.join()
+    assert seen[0]["event_loop"] >= 0.04 and set(seen[0]["stages"]) == set(STAGES)
+
+
+@pytest.mark.anyio
+async def test_node_metrics_show_cpu_by_part(api_node):  # noqa: F811
+    node = api_node
+    p = node.people
+    await node.submit(B.claim_register(CN, p.stranger.iin, "lawsuit", "case 2-1/2026", [B.doc("c.pdf", b"x")]), p.stranger)
+    text = (await node.client().get("/metrics")).text
+    parts = {}
+    for line in text.splitlines():
+        if line.startswith("tamga_cpu_seconds_total{"):
+            label, value = line.split("} ")
+            parts[label.split('"')[1]] = float(value)
+    assert set(parts) == {*STAGES, "loop_other", "threads"}
+    # The submission was admitted, sealed, committed and projected on this node.
+    assert parts["admission"] > 0 and parts["build"] > 0 and parts["commit"] > 0 and parts["cadastre"] > 0
+    assert parts["validate"] == 0.0  # a single validator validates no one's proposals
+    snap = node.rt.cpu.snapshot()
+    assert sum(parts.values()) == pytest.approx(snap["process"], rel=0.05)
