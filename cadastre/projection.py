@@ -55,6 +55,7 @@ PREVIOUS_VERSION = "SELECT height, records FROM p_object_versions WHERE cn = ? A
 # applications by number, recipients); SQLite's default of 2 MB misses on most of them.
 CACHE_KIB = 32 * 1024
 MMAP_BYTES = 1 << 30
+PAGE_BYTES = 8192
 
 
 def _upsert(table: str, key: tuple[str, ...], cols: tuple[str, ...]) -> str:
@@ -77,6 +78,14 @@ def connect(path: str) -> sqlite3.Connection:
     if path != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # 8 KiB pages instead of SQLite's 4 KiB: the projection appends every block's rows to a
+    # dozen tables and indexes, and with pages twice the size it splits and writes half as
+    # many (51,000 instead of 91,000 checkpointed for 54,668 txs) for 12 % more bytes. Run
+    # side by side in one machine (`bench_node_pipeline`, 60,000 txs, both variants at once
+    # so that both see the same machine), the projection took 6-9 % less CPU per tx; 16 KiB
+    # was no better than 8. It applies to a new database only (an existing one keeps its
+    # page size until a rebuild).
+    db.execute(f"PRAGMA page_size={PAGE_BYTES}")
     db.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode may lose the last transactions on power loss, never corrupt: the
     # cursor then simply lags and catch-up re-applies those blocks (and re-queues their

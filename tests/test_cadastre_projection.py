@@ -262,3 +262,22 @@ def test_canonical_json_of_string_lists_takes_no_shortcut_it_should_not():
 
     for items in ([], ["871105300123"], ["a", "B1"], ["a b"], ["é"], ['x"'], ["\\"], [""]):
         assert canon.dumps_strings(items) == canon.dumps(list(items)), items
+
+
+def test_a_new_cadastre_uses_8_kib_pages_and_an_old_one_keeps_its_own(tmp_path):
+    from cadastre.projection import PAGE_BYTES, connect
+
+    new = Projection(str(tmp_path / "new.sqlite"))
+    assert new.db.execute("PRAGMA page_size").fetchone()[0] == PAGE_BYTES == 8192
+    new.close()
+    # A database made before (SQLite's 4 KiB pages) opens as it is and is written as before.
+    old_path = str(tmp_path / "old.sqlite")
+    made = sqlite3.connect(old_path)
+    made.execute("PRAGMA page_size=4096")
+    made.execute("CREATE TABLE t (x)")
+    made.close()
+    old = Projection(old_path)
+    assert old.db.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert old.height == -1 and old.db.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    old.close()
+    assert connect(old_path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
