@@ -155,18 +155,22 @@ def test_a_saturation_step_records_the_chain_it_started_on(consortium_4):
 
     async def drive():
         ctx = types.SimpleNamespace(
-            cluster=cluster, workload=Workload(pop, phases.CHAIN_ID, mix={"pledge": 1}), recorders={}, ui=Ui(quiet=True),
+            cluster=cluster, pop=pop, workload=Workload(pop, phases.CHAIN_ID, mix={"pledge": 1}), recorders={}, ui=Ui(quiet=True),
             http=HttpDriver({n: cluster.http_url(n) for n in cluster.names}, phases.CHAIN_ID),
             grpc=GrpcDriver({n: cluster.configs[n].ledger_listen for n in cluster.names}))
         try:
             first = await phases._closed_step(ctx, "saturation N=4", 4, 3.0, 0.5, 20.0)
             second = await phases._closed_step(ctx, "saturation N=8", 8, 3.0, 0.5, 20.0)
+            # The pilot-rate phase runs on the same consortium (and once broke on a name only
+            # the closed-loop step defines).
+            pilot = await phases.open_phase(ctx, "normal", 3600.0, 3.0)
         finally:
             await ctx.http.close()
             await ctx.grpc.close()
-        return ctx, first, second
+        return ctx, first, second, pilot
 
-    ctx, first, second = asyncio.run(drive())
+    ctx, first, second, pilot = asyncio.run(drive())
+    assert pilot["requests_per_hour"] == 3600.0 and sum(pilot["outcomes"].values()) >= 1
     assert first["chain_at_start"]["txs_before"] == 0
     committed_in_first = len(ctx.recorders["saturation N=4"].committed())
     assert committed_in_first > 0

@@ -185,7 +185,6 @@ async def open_phase(ctx, key: str, per_hour: float, duration_s: float) -> dict:
             update(min(expected, len(rec.requests)), f"{done} done, {rec.outcomes()['applied']} applied, {time.monotonic() - start:.0f} s")
         t0, t1 = task.result()
     cpu_used = cpu.stop()
-    parts1 = await _cpu_parts(ctx, names)
     await asyncio.sleep(3.0)  # notifications of the last commits
     match_notifications(rec, streams)
     for s in streams.values():
