@@ -58,13 +58,10 @@ class ChainBlockSource:
         rt = self.e.rt
         params = rt.genesis.consensus
         assert height == rt.chain.head.height + 1, "asked to propose on a head we do not have"
-        started = rt.cpu.clock()
-        try:
+        with rt.cpu.stage("build"):
             txs = rt.mempool.reap(int(params["block_txs_max"]), rt.chain.tx_bytes_budget())
             prepared = rt.chain.build_block(txs, rt.signer.public_key, last_commit.encode() if last_commit else b"")
             return prepared.block_bytes
-        finally:
-            rt.cpu.add("build", started)
 
     def inspect(self, block: bytes) -> BlockMeta | None:
         try:
@@ -78,15 +75,13 @@ class ChainBlockSource:
         rt = self.e.rt
         if height != rt.chain.head.height + 1:
             return False
-        started = rt.cpu.clock()
-        try:
-            rt.chain.validate_block(block, rt.mempool.verify_for_block)
-            return True
-        except InvalidBlock as err:
-            log.warning("invalid proposal", extra=fields(height=height, reason=err.message))
-            return False
-        finally:
-            rt.cpu.add("validate", started)
+        with rt.cpu.stage("validate"):
+            try:
+                rt.chain.validate_block(block, rt.mempool.verify_for_block)
+                return True
+            except InvalidBlock as err:
+                log.warning("invalid proposal", extra=fields(height=height, reason=err.message))
+                return False
 
 
 class BftEngine:
@@ -197,14 +192,13 @@ class BftEngine:
 
     def _handle_peer_message(self, peer: str, msg: pb.PeerMessage) -> None:
         if msg.WhichOneof("msg") == "txs":
-            started = self.rt.cpu.clock()  # once per batch: a clock reading is a system call
-            for env in msg.txs.envelopes:
-                try:
-                    self.rt.mempool.add(env)
-                    self.stats["gossip_txs_in"] += 1
-                except TamgaError:
-                    self.stats["gossip_txs_refused"] += 1
-            self.rt.cpu.add("admission", started)
+            with self.rt.cpu.stage("admission"):  # once per batch: a clock reading is a system call
+                for env in msg.txs.envelopes:
+                    try:
+                        self.rt.mempool.add(env)
+                        self.stats["gossip_txs_in"] += 1
+                    except TamgaError:
+                        self.stats["gossip_txs_refused"] += 1
             self._wake_for_txs()
             return
         self.stats["messages_in"] += 1
@@ -255,15 +249,14 @@ class BftEngine:
         rt = self.rt
         if decision.height != rt.chain.head.height + 1:
             return  # block sync got there first
-        started = rt.cpu.clock()
         # Validated when the proposal came (the prepared block is cached): what this costs is
         # the synced batch and on_committed.
-        prepared = rt.chain.validate_block(decision.block, rt.mempool.verify_for_block)
-        crash.point("after_decision", txs=len(prepared.txs))
-        rt.chain.commit(prepared, decision.certificate.encode())
-        crash.point("after_block_write", txs=len(prepared.txs))
-        rt.on_committed(prepared)
-        rt.cpu.add("commit", started)
+        with rt.cpu.stage("commit"):
+            prepared = rt.chain.validate_block(decision.block, rt.mempool.verify_for_block)
+            crash.point("after_decision", txs=len(prepared.txs))
+            rt.chain.commit(prepared, decision.certificate.encode())
+            crash.point("after_block_write", txs=len(prepared.txs))
+            rt.on_committed(prepared)
         self._decided_at_ms = rt.now_ms()
         # The drive loop may be parked on a timer set before this decision (it came in a
         # peer's message): wake it so the next height starts when it should.

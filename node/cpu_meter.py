@@ -36,6 +36,12 @@ class CpuMeter:
         self.clock = clock
         self.seconds: dict[str, float] = dict.fromkeys(STAGES, 0.0)
         self._loop_thread = threading.get_ident()
+        self._stages = {name: _Stage(self, name) for name in STAGES}
+
+    def stage(self, name: str) -> "_Stage":
+        """`with meter.stage("build"):` charges the block to that stage, also when it raises.
+        Stages never nest, so each has one reusable context object."""
+        return self._stages[name]
 
     def add(self, stage: str, started: float) -> None:
         """Charge `stage` with the CPU used since `started` (a reading of `clock`)."""
@@ -52,3 +58,16 @@ class CpuMeter:
     def snapshot(self) -> dict:
         """Stage seconds, the event loop's and the whole process's CPU seconds."""
         return {"stages": dict(self.seconds), "event_loop": self.event_loop_seconds(), "process": time.process_time()}
+
+
+class _Stage:
+    __slots__ = ("meter", "name", "started")
+
+    def __init__(self, meter: CpuMeter, name: str):
+        self.meter, self.name, self.started = meter, name, 0.0
+
+    def __enter__(self) -> None:
+        self.started = self.meter.clock()
+
+    def __exit__(self, *exc) -> None:
+        self.meter.add(self.name, self.started)

@@ -90,13 +90,10 @@ class NodeRuntime:
 
     # --- what services call ------------------------------------------------------------
     def submit(self, envelope: bytes) -> VerifiedTx:
-        started = self.cpu.clock()
-        try:
+        with self.cpu.stage("admission"):
             tx = self.mempool.add(envelope)
             self.engine.tx_added(tx)
             return tx
-        finally:
-            self.cpu.add("admission", started)
 
     def on_committed(self, prepared: PreparedBlock) -> None:
         """Called by the engine after the block's batch is durable (crash point 2 passed)."""
@@ -126,12 +123,9 @@ class NodeRuntime:
     def _run_commit_listeners(self) -> None:
         prepared, self._listeners_due = self._listeners_due, None
         assert prepared is not None, "listeners run once per scheduling"
-        started = self.cpu.clock()
-        try:
+        with self.cpu.stage("cadastre"):
             for listener in self.commit_listeners:
                 listener(prepared)
-        finally:
-            self.cpu.add("cadastre", started)
         crash.point("after_projection", txs=len(prepared.txs))
 
     def committed_tx(self, tx_id: bytes) -> CommittedTx:

@@ -50,13 +50,10 @@ class SoloEngine:
     def _seal_pending(self) -> None:
         while len(self.rt.mempool):
             crash.point("after_decision", txs=len(self.rt.mempool))
-            cpu = self.rt.cpu
-            started = cpu.clock()
-            prepared = self.sealer.seal()
-            cpu.add("build", started)  # a seal is building the block and writing it: one call
+            with self.rt.cpu.stage("build"):  # a seal builds the block and writes it: one call
+                prepared = self.sealer.seal()
             if prepared is None:
                 break
             crash.point("after_block_write", txs=len(prepared.txs))
-            started = cpu.clock()
-            self.rt.on_committed(prepared)
-            cpu.add("commit", started)
+            with self.rt.cpu.stage("commit"):
+                self.rt.on_committed(prepared)
