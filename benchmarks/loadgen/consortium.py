@@ -31,16 +31,26 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 SNAPSHOT_DIRS = ["node", "consensus", "contracts", "cadastre", "api", "proto", "cli"]
 
 
-def code_snapshot(dest: str) -> dict:
-    """The committed code (git HEAD) of the packages a node runs, extracted into `dest`, so
-    that nodes started or restarted during a long run all run one version, whatever others
-    edit in the working tree meanwhile. What is measured is then a commit."""
-    head = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", *SNAPSHOT_DIRS], capture_output=True, text=True, check=True).stdout.splitlines()
+def code_snapshot(dest: str, ref: str = "HEAD") -> dict:
+    """The committed code (git `ref`, HEAD by default) of the packages a node runs, extracted
+    into `dest`, so that nodes started or restarted during a long run all run one version,
+    whatever others edit in the working tree meanwhile. What is measured is then a commit.
+    ValueError when `ref` names no commit of this repository."""
+    found = subprocess.run(["git", "-C", ROOT, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True, text=True)
+    if found.returncode != 0:
+        raise ValueError(f"{ref!r} names no commit of this repository (try a hash, a branch, a tag or HEAD~1)")
+    commit = found.stdout.strip()
+    # Uncommitted edits are not in the snapshot; say so when the snapshot is of HEAD.
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", *SNAPSHOT_DIRS], capture_output=True, text=True, check=True).stdout.splitlines() \
+        if commit == _rev("HEAD") else []
     os.makedirs(dest, exist_ok=True)
-    archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", "HEAD", *SNAPSHOT_DIRS], capture_output=True, check=True).stdout
+    archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", commit, *SNAPSHOT_DIRS], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
-    return {"root": dest, "commit": head, "uncommitted_changes_not_measured": dirty}
+    return {"root": dest, "commit": commit, "uncommitted_changes_not_measured": dirty}
+
+
+def _rev(ref: str) -> str:
+    return subprocess.run(["git", "-C", ROOT, "rev-parse", ref], capture_output=True, text=True, check=True).stdout.strip()
 
 
 class BenchCluster(Cluster):

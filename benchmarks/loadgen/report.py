@@ -317,12 +317,19 @@ def _share(v) -> str:
     return "–" if v is None else f"{v:.0f} %"
 
 
-def _cpu_per_tx(st: dict) -> str:
+def cpu_ms_per_tx(st: dict) -> float | None:
+    """The nodes' CPU over a whole saturation step per tx committed in it (ms); None when a
+    node restarted during the step or nothing committed."""
     used = [v for v in (st["cpu"].get("nodes_cpu_s") or {}).values() if v is not None]
     committed = st["outcomes"]["applied"] + st["outcomes"]["refused"]
     if len(used) != len(st["cpu"].get("nodes_cpu_s") or {}) or not committed:
-        return "n/a"  # a node restarted during the step, or nothing committed
-    return f"{1000 * sum(used) / committed:.2f} ms"
+        return None
+    return 1000 * sum(used) / committed
+
+
+def _cpu_per_tx(st: dict) -> str:
+    ms = cpu_ms_per_tx(st)
+    return "n/a" if ms is None else f"{ms:.2f} ms"
 
 
 def _chain_at_start(st: dict) -> str:

@@ -1,0 +1,222 @@
+"""Two versions of the nodes compared under saturation, run alternately on this machine.
+
+    .venv/bin/python -m benchmarks.ab A B [--rounds 3] [--clients 1024] [--steps 2] [--json]
+
+A and B are versions of the nodes' code: a git ref (a commit hash, a branch, a tag, HEAD~1)
+or `worktree`, each optionally followed by `:NAME=VALUE[,NAME=VALUE...]`, environment
+settings for the node processes (`HEAD` against `HEAD:PYTHONHASHSEED=0`, say).
+
+Why: on this shared 2-core machine one version's throughput at saturation differs by 10-30 %
+from run to run, even minutes apart (the same commit's first N=1024 step did 758 to 951 tx/s
+in six runs within an hour on 2026-11-27), far more than most changes are worth. A change shows only when both versions run close together in time, more
+than once, in alternating order (A B, then B A, ...), each B compared with the A next to it.
+Every run gets a fresh consortium (the report's: 4 nodes, 30,000 objects owned by 3,000
+people, from a snapshot of its version's code) and `--steps` closed-loop gRPC steps of
+N=`--clients`. The chain grows from step to step and a node's cost per tx with it, so step k
+of B is compared with step k of A. The figure compared is the nodes' CPU per committed tx,
+which does not depend on how the load lined up with a step's window; tx/s is shown too, and
+so is the machine's raw Ed25519 verify rate before each run, which tells whether the machine
+itself changed speed in between.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import datetime
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+
+from benchmarks.loadgen import consortium, phases
+from benchmarks.loadgen.drivers import GrpcDriver, HttpDriver
+from benchmarks.loadgen.phases import CHAIN_ID, Settings
+from benchmarks.loadgen.report import cpu_ms_per_tx
+from benchmarks.loadgen.ui import Ui
+from benchmarks.loadgen.workload import Workload
+from benchmarks.report import Context
+
+WORKTREE = "worktree"
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    spec: str           # as given on the command line: the label in the output
+    ref: str            # a git ref, or WORKTREE
+    env: dict[str, str]
+
+
+def parse_variant(spec: str) -> Variant:
+    """`REF` or `REF:NAME=VALUE,...` (git ref names cannot hold a colon)."""
+    ref, _, settings = spec.partition(":")
+    if not ref:
+        raise argparse.ArgumentTypeError(f"{spec!r}: name a git ref or {WORKTREE} before the colon")
+    env = {}
+    for item in filter(None, settings.split(",")):
+        name, eq, value = item.partition("=")
+        if not eq or not name.isidentifier():
+            raise argparse.ArgumentTypeError(f"{spec!r}: {item!r} is not NAME=VALUE")
+        env[name] = value
+    return Variant(spec, ref, env)
+
+
+def schedule(rounds: int) -> list[tuple[int, str]]:
+    """(round, which) in run order: A B, then B A, ... so that neither version always runs
+    first, on the cooler or the warmer machine."""
+    order = []
+    for r in range(rounds):
+        order += [(r, "A"), (r, "B")] if r % 2 == 0 else [(r, "B"), (r, "A")]
+    return order
+
+
+def compare(runs: list[dict]) -> list[dict]:
+    """Per step: each version's CPU per tx and tx/s over the rounds, and the paired ratios
+    B/A (B's round against A's same round)."""
+    by = {(r["round"], r["which"]): r for r in runs}
+    rounds = sorted({r["round"] for r in runs})
+    steps = min(len(r["steps"]) for r in runs)
+    out = []
+    for k in range(steps):
+        row: dict = {"step": k + 1}
+        for which in ("A", "B"):
+            cpu = [by[(r, which)]["steps"][k]["cpu_ms_per_tx"] for r in rounds if (r, which) in by]
+            rate = [by[(r, which)]["steps"][k]["committed_tx_per_s"] for r in rounds if (r, which) in by]
+            row[which] = {"cpu_ms_per_tx": _spread([c for c in cpu if c is not None]), "committed_tx_per_s": _spread(rate)}
+        pairs = [(by[(r, "A")]["steps"][k], by[(r, "B")]["steps"][k]) for r in rounds if (r, "A") in by and (r, "B") in by]
+        row["b_over_a"] = {
+            "cpu_ms_per_tx": _spread([b["cpu_ms_per_tx"] / a["cpu_ms_per_tx"] for a, b in pairs if a["cpu_ms_per_tx"] and b["cpu_ms_per_tx"]], 3),
+            "committed_tx_per_s": _spread([b["committed_tx_per_s"] / a["committed_tx_per_s"] for a, b in pairs if a["committed_tx_per_s"]], 3),
+        }
+        out.append(row)
+    return out
+
+
+def _spread(values: list[float], digits: int = 2) -> dict | None:
+    if not values:
+        return None
+    return {"mean": round(statistics.fmean(values), digits), "min": round(min(values), digits), "max": round(max(values), digits), "n": len(values)}
+
+
+async def run_once(variant: Variant, code: dict, out: str, settings: Settings, ui: Ui, clients: int, steps: int) -> dict:
+    """One fresh consortium of `variant` through `steps` saturation steps; its store is
+    deleted afterwards (a run writes ~1 GB)."""
+    ctx = Context(settings, out, ui, t_run0=time.monotonic(), code_root=code["root"])
+    reference = phases.reference(2.0)["ed25519_verify_per_s"]
+    ctx.cluster, ctx.pop = consortium.create(os.path.join(out, "cluster"), people=settings.people, objects=settings.objects, code_root=code["root"])
+    ctx.cluster.env.update(variant.env)
+    try:
+        await asyncio.to_thread(consortium.start, ctx.cluster)
+        ctx.workload = Workload(ctx.pop, CHAIN_ID)
+        ctx.http = HttpDriver({n: ctx.cluster.http_url(n) for n in ctx.cluster.names}, CHAIN_ID)
+        ctx.grpc = GrpcDriver({n: ctx.cluster.configs[n].ledger_listen for n in ctx.cluster.names}, mode=settings.grpc_mode)
+        done = []
+        est_rate = 200.0
+        for k in range(steps):
+            st = await phases._closed_step(ctx, f"{variant.spec} step {k + 1}/{steps} N={clients}", clients, settings.sat_step_s, settings.sat_warmup_s, est_rate)
+            est_rate = max(est_rate, st["committed_tx_per_s"])
+            ms = cpu_ms_per_tx(st)
+            done.append({
+                "committed_tx_per_s": st["committed_tx_per_s"],
+                "cpu_ms_per_tx": None if ms is None else round(ms, 3),
+                "nodes_cores": st["cpu"]["nodes_cores"],
+                "commit_p50_ms": st["commit"].get("p50_ms"),
+                "not_committed": {k: st["outcomes"][k] for k in ("error", "timeout")},
+            })
+        return {"ed25519_verify_per_s": reference, "steps": done}
+    finally:
+        if ctx.http:
+            await ctx.http.close()
+        if ctx.grpc:
+            await ctx.grpc.close()
+        await asyncio.to_thread(ctx.cluster.stop_all)
+        shutil.rmtree(os.path.join(out, "cluster"), ignore_errors=True)
+
+
+def snapshots(a: Variant, b: Variant, out: str) -> dict[str, dict]:
+    """Each version's code, extracted once (ValueError for a ref that names no commit)."""
+    codes = {}
+    for which, v in (("A", a), ("B", b)):
+        if v.ref == WORKTREE:
+            codes[which] = {"root": consortium.ROOT, "commit": WORKTREE, "uncommitted_changes_not_measured": []}
+        else:
+            codes[which] = consortium.code_snapshot(os.path.join(out, f"code-{which}"), v.ref)
+    return codes
+
+
+async def run(a: Variant, b: Variant, codes: dict[str, dict], *, rounds: int, clients: int, steps: int, out: str, ui: Ui, settings: Settings) -> dict:
+    for which, v in (("A", a), ("B", b)):
+        ui.say(f"{which} = {v.spec}: code of {codes[which]['commit']}" + (f", env {v.env}" if v.env else ""))
+    runs = []
+    order = schedule(rounds)
+    for i, (r, which) in enumerate(order):
+        v = a if which == "A" else b
+        ui.say(f"run {i + 1}/{len(order)}: round {r + 1}, {which} = {v.spec}")
+        res = await run_once(v, codes[which], os.path.join(out, f"run-{i + 1}"), settings, ui, clients, steps)
+        runs.append({"round": r, "which": which, **res})
+        ui.say("   " + "; ".join(f"step {k + 1}: {s['committed_tx_per_s']} tx/s, {s['cpu_ms_per_tx']} ms CPU/tx" for k, s in enumerate(res["steps"]))
+               + f" (Ed25519 {res['ed25519_verify_per_s']:,.0f}/s)")
+    return {
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "A": {"spec": a.spec, "commit": codes["A"]["commit"], "env": a.env},
+        "B": {"spec": b.spec, "commit": codes["B"]["commit"], "env": b.env},
+        "clients": clients, "steps": steps, "rounds": rounds, "step_s": settings.sat_step_s,
+        "runs": runs,
+        "comparison": compare(runs),
+    }
+
+
+def print_result(res: dict) -> None:
+    print(f"A = {res['A']['spec']} ({res['A']['commit'][:12]}), B = {res['B']['spec']} ({res['B']['commit'][:12]}); "
+          f"N={res['clients']}, {res['rounds']} rounds of {res['steps']} steps of {res['step_s']:.0f} s")
+    for r in res["runs"]:
+        steps = "  ".join(f"{s['committed_tx_per_s']:7.1f} tx/s {s['cpu_ms_per_tx'] or float('nan'):5.2f} ms" for s in r["steps"])
+        print(f"  round {r['round'] + 1} {r['which']}: {steps}   Ed25519 {r['ed25519_verify_per_s']:,.0f}/s")
+    for row in res["comparison"]:
+        ratio = row["b_over_a"]["cpu_ms_per_tx"]
+        rate = row["b_over_a"]["committed_tx_per_s"]
+        print(f"step {row['step']}: CPU per tx B/A {_fmt(ratio)}; tx/s B/A {_fmt(rate)}")
+
+
+def _fmt(s: dict | None) -> str:
+    return "n/a" if s is None else f"{s['mean']:.3f} (min {s['min']:.3f}, max {s['max']:.3f}, {s['n']} pairs)"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("a", type=parse_variant, metavar="A", help="the version compared against: a git ref or worktree, [:NAME=VALUE,...]")
+    ap.add_argument("b", type=parse_variant, metavar="B", help="the version compared")
+    ap.add_argument("--rounds", type=int, default=3, help="pairs of runs (default %(default)s)")
+    ap.add_argument("--clients", type=int, default=1024, help="closed-loop clients N (default %(default)s)")
+    ap.add_argument("--steps", type=int, default=2, help="saturation steps per run, each on the chain the one before grew (default %(default)s)")
+    ap.add_argument("--step-s", type=float, default=Settings.sat_step_s, help="seconds per step (default %(default)s)")
+    ap.add_argument("--out", help="directory for ab.json (default benchmarks/results/ab-<time>)")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
+    args = ap.parse_args(argv)
+    if args.rounds < 1 or args.steps < 1 or args.clients < 1 or args.step_s <= Settings.sat_warmup_s:
+        ap.error(f"--rounds, --steps and --clients must be at least 1, and --step-s more than the {Settings.sat_warmup_s:.0f} s warm-up")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = os.path.abspath(args.out or os.path.join(root, "benchmarks", "results", datetime.datetime.now().strftime("ab-%Y%m%d-%H%M%S")))
+    os.makedirs(out, exist_ok=True)
+    settings = dataclasses.replace(Settings(), sat_step_s=args.step_s)
+    try:
+        codes = snapshots(args.a, args.b, out)
+    except ValueError as exc:  # a ref that names no commit
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    res = asyncio.run(run(args.a, args.b, codes, rounds=args.rounds, clients=args.clients, steps=args.steps, out=out, ui=Ui(quiet=args.json), settings=settings))
+    with open(os.path.join(out, "ab.json"), "w") as f:
+        json.dump(res, f, indent=2, sort_keys=True)
+    if args.json:
+        print(json.dumps(res, indent=2, sort_keys=True))
+    else:
+        print_result(res)
+        print(f"(all figures in {os.path.join(out, 'ab.json')})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
