@@ -40,17 +40,16 @@ def code_snapshot(dest: str, ref: str = "HEAD") -> dict:
     if found.returncode != 0:
         raise ValueError(f"{ref!r} names no commit of this repository (try a hash, a branch, a tag or HEAD~1)")
     commit = found.stdout.strip()
-    # Uncommitted edits are not in the snapshot; say so when the snapshot is of HEAD.
-    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", *SNAPSHOT_DIRS], capture_output=True, text=True, check=True).stdout.splitlines() \
-        if commit == _rev("HEAD") else []
+    # A snapshot of HEAD leaves out uncommitted edits: say which.
+    dirty = _git("status", "--porcelain", "--", *SNAPSHOT_DIRS).splitlines() if commit == _git("rev-parse", "HEAD").strip() else []
     os.makedirs(dest, exist_ok=True)
     archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", commit, *SNAPSHOT_DIRS], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
     return {"root": dest, "commit": commit, "uncommitted_changes_not_measured": dirty}
 
 
-def _rev(ref: str) -> str:
-    return subprocess.run(["git", "-C", ROOT, "rev-parse", ref], capture_output=True, text=True, check=True).stdout.strip()
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True, check=True).stdout
 
 
 class BenchCluster(Cluster):
