@@ -1,6 +1,6 @@
-"""Two versions of the nodes compared under saturation, run alternately on this machine.
+"""Two versions of the nodes compared under saturation, run alternately or together.
 
-    .venv/bin/python -m benchmarks.ab A B [--rounds 3] [--clients 1024] [--steps 2] [--json]
+    .venv/bin/python -m benchmarks.ab A B [--rounds 3] [--clients 1024] [--steps 2] [--together] [--json]
 
 A and B are versions of the nodes' code: a git ref (a commit hash, a branch, a tag, HEAD~1)
 or `worktree`, each optionally followed by `:NAME=VALUE[,NAME=VALUE...]`, environment
@@ -8,8 +8,11 @@ settings for the node processes (`HEAD` against `HEAD:PYTHONHASHSEED=0`, say).
 
 Why: on this shared 2-core machine one version's throughput at saturation differs by 10-30 %
 from run to run, even minutes apart (the same commit's first N=1024 step did 758 to 951 tx/s
-in six runs within an hour on 2026-11-27), far more than most changes are worth. A change shows only when both versions run close together in time, more
-than once, in alternating order (A B, then B A, ...), each B compared with the A next to it.
+in six runs within an hour on 2026-11-27), far more than most changes are worth. A change
+shows only when both versions run close together in time, more than once, each B compared
+with the A of its round. By default they take turns (A B, then B A, ...); with --together
+both run at the same time, each on its own consortium, so that whatever the machine does
+meanwhile happens to both (each then gets about half the machine: only the ratio counts).
 Every run gets a fresh consortium (the report's: 4 nodes, 30,000 objects owned by 3,000
 people, from a snapshot of its version's code) and `--steps` closed-loop gRPC steps of
 N=`--clients`. The chain grows from step to step and a node's cost per tx with it, so step k
@@ -101,41 +104,6 @@ def _spread(values: list[float], digits: int = 2) -> dict | None:
     return {"mean": round(statistics.fmean(values), digits), "min": round(min(values), digits), "max": round(max(values), digits), "n": len(values)}
 
 
-async def run_once(variant: Variant, code: dict, out: str, settings: Settings, ui: Ui, clients: int, steps: int) -> dict:
-    """One fresh consortium of `variant` through `steps` saturation steps; its store is
-    deleted afterwards (a run writes ~1 GB)."""
-    ctx = Context(settings, out, ui, t_run0=time.monotonic(), code_root=code["root"])
-    reference = phases.reference(2.0)["ed25519_verify_per_s"]
-    ctx.cluster, ctx.pop = consortium.create(os.path.join(out, "cluster"), people=settings.people, objects=settings.objects, code_root=code["root"])
-    ctx.cluster.env.update(variant.env)
-    try:
-        await asyncio.to_thread(consortium.start, ctx.cluster)
-        ctx.workload = Workload(ctx.pop, CHAIN_ID)
-        ctx.http = HttpDriver({n: ctx.cluster.http_url(n) for n in ctx.cluster.names}, CHAIN_ID)
-        ctx.grpc = GrpcDriver({n: ctx.cluster.configs[n].ledger_listen for n in ctx.cluster.names}, mode=settings.grpc_mode)
-        done = []
-        est_rate = 200.0
-        for k in range(steps):
-            st = await phases._closed_step(ctx, f"{variant.spec} step {k + 1}/{steps} N={clients}", clients, settings.sat_step_s, settings.sat_warmup_s, est_rate)
-            est_rate = max(est_rate, st["committed_tx_per_s"])
-            ms = cpu_ms_per_tx(st)
-            done.append({
-                "committed_tx_per_s": st["committed_tx_per_s"],
-                "cpu_ms_per_tx": None if ms is None else round(ms, 3),
-                "nodes_cores": st["cpu"]["nodes_cores"],
-                "commit_p50_ms": st["commit"].get("p50_ms"),
-                "not_committed": {k: st["outcomes"][k] for k in ("error", "timeout")},
-            })
-        return {"ed25519_verify_per_s": reference, "steps": done}
-    finally:
-        if ctx.http:
-            await ctx.http.close()
-        if ctx.grpc:
-            await ctx.grpc.close()
-        await asyncio.to_thread(ctx.cluster.stop_all)
-        shutil.rmtree(os.path.join(out, "cluster"), ignore_errors=True)
-
-
 def snapshots(a: Variant, b: Variant, out: str) -> dict[str, dict]:
     """Each version's code, extracted once (ValueError for a ref that names no commit)."""
     codes = {}
@@ -147,31 +115,120 @@ def snapshots(a: Variant, b: Variant, out: str) -> dict[str, dict]:
     return codes
 
 
-async def run(a: Variant, b: Variant, codes: dict[str, dict], *, rounds: int, clients: int, steps: int, out: str, ui: Ui, settings: Settings) -> dict:
+async def _open(variant: Variant, code: dict, out: str, settings: Settings, ui: Ui) -> Context:
+    """A fresh consortium of `variant`, started, with the generator's drivers for it."""
+    ctx = Context(settings, out, ui, t_run0=time.monotonic(), code_root=code["root"])
+    ctx.cluster, ctx.pop = consortium.create(os.path.join(out, "cluster"), people=settings.people, objects=settings.objects, code_root=code["root"])
+    ctx.cluster.env.update(variant.env)
+    try:
+        await asyncio.to_thread(consortium.start, ctx.cluster)
+    except BaseException:
+        await _close(ctx)
+        raise
+    ctx.workload = Workload(ctx.pop, CHAIN_ID)
+    ctx.http = HttpDriver({n: ctx.cluster.http_url(n) for n in ctx.cluster.names}, CHAIN_ID)
+    ctx.grpc = GrpcDriver({n: ctx.cluster.configs[n].ledger_listen for n in ctx.cluster.names}, mode=settings.grpc_mode)
+    return ctx
+
+
+async def _close(ctx: Context) -> None:
+    """Stop the consortium and delete its store (a run writes ~1 GB)."""
+    if ctx.http:
+        await ctx.http.close()
+    if ctx.grpc:
+        await ctx.grpc.close()
+    await asyncio.to_thread(ctx.cluster.stop_all)
+    shutil.rmtree(os.path.join(ctx.out, "cluster"), ignore_errors=True)
+
+
+async def _steps(ctx: Context, variant: Variant, clients: int, steps: int) -> list[dict]:
+    done = []
+    est_rate = 200.0
+    for k in range(steps):
+        st = await phases._closed_step(ctx, f"{variant.spec} step {k + 1}/{steps} N={clients}", clients, ctx.settings.sat_step_s, ctx.settings.sat_warmup_s, est_rate)
+        est_rate = max(est_rate, st["committed_tx_per_s"])
+        ms = cpu_ms_per_tx(st)
+        done.append({
+            "committed_tx_per_s": st["committed_tx_per_s"],
+            "cpu_ms_per_tx": None if ms is None else round(ms, 3),
+            "nodes_cores": st["cpu"]["nodes_cores"],
+            "commit_p50_ms": st["commit"].get("p50_ms"),
+            "not_committed": {k: st["outcomes"][k] for k in ("error", "timeout")},
+        })
+    return done
+
+
+async def run_alone(variant: Variant, code: dict, out: str, settings: Settings, ui: Ui, clients: int, steps: int) -> dict:
+    """One version on its own consortium through `steps` saturation steps."""
+    reference = phases.reference(2.0)["ed25519_verify_per_s"]
+    ctx = await _open(variant, code, out, settings, ui)
+    try:
+        return {"ed25519_verify_per_s": reference, "steps": await _steps(ctx, variant, clients, steps)}
+    finally:
+        await _close(ctx)
+
+
+async def run_together(variants: dict[str, Variant], codes: dict[str, dict], outs: dict[str, str], settings: Settings, ui: Ui,
+                       clients: int, steps: int) -> dict[str, dict]:
+    """Both versions at once, each on its own consortium (eight nodes on the machine), so
+    that whatever the machine does meanwhile happens to both. Each gets about half of what
+    it would alone; only their ratio means something. `variants` is in start order."""
+    reference = phases.reference(2.0)["ed25519_verify_per_s"]
+    ctxs: dict[str, Context] = {}
+    try:
+        # One after the other: a consortium picks free ports, which the other's are only
+        # once it has started.
+        for which, v in variants.items():
+            ctxs[which] = await _open(v, codes[which], outs[which], settings, ui)
+        results = await asyncio.gather(*(_steps(ctxs[w], variants[w], clients, steps) for w in variants))
+        return {w: {"ed25519_verify_per_s": reference, "steps": r} for w, r in zip(variants, results)}
+    finally:
+        for ctx in ctxs.values():
+            await _close(ctx)
+
+
+async def run(a: Variant, b: Variant, codes: dict[str, dict], *, rounds: int, clients: int, steps: int, out: str, ui: Ui, settings: Settings,
+              together: bool = False) -> dict:
     for which, v in (("A", a), ("B", b)):
         ui.say(f"{which} = {v.spec}: code of {codes[which]['commit']}" + (f", env {v.env}" if v.env else ""))
+    versions = {"A": a, "B": b}
     runs = []
-    order = schedule(rounds)
-    for i, (r, which) in enumerate(order):
-        v = a if which == "A" else b
-        ui.say(f"run {i + 1}/{len(order)}: round {r + 1}, {which} = {v.spec}")
-        res = await run_once(v, codes[which], os.path.join(out, f"run-{i + 1}"), settings, ui, clients, steps)
-        runs.append({"round": r, "which": which, **res})
-        ui.say("   " + "; ".join(f"step {k + 1}: {s['committed_tx_per_s']} tx/s, {s['cpu_ms_per_tx']} ms CPU/tx" for k, s in enumerate(res["steps"]))
-               + f" (Ed25519 {res['ed25519_verify_per_s']:,.0f}/s)")
+    if together:
+        ui.tty = False  # two progress bars at once: plain lines instead
+        for r in range(rounds):
+            first = [w for rr, w in schedule(rounds) if rr == r]
+            ui.say(f"round {r + 1}/{rounds}: A and B together ({first[0]} started first)")
+            got = await run_together({w: versions[w] for w in first}, codes, {w: os.path.join(out, f"round-{r + 1}-{w}") for w in first},
+                                     settings, ui, clients, steps)
+            for w in ("A", "B"):
+                runs.append({"round": r, "which": w, **got[w]})
+                _say_run(ui, w, got[w])
+    else:
+        order = schedule(rounds)
+        for i, (r, which) in enumerate(order):
+            ui.say(f"run {i + 1}/{len(order)}: round {r + 1}, {which} = {versions[which].spec}")
+            res = await run_alone(versions[which], codes[which], os.path.join(out, f"run-{i + 1}"), settings, ui, clients, steps)
+            runs.append({"round": r, "which": which, **res})
+            _say_run(ui, which, res)
     return {
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "A": {"spec": a.spec, "commit": codes["A"]["commit"], "env": a.env},
         "B": {"spec": b.spec, "commit": codes["B"]["commit"], "env": b.env},
-        "clients": clients, "steps": steps, "rounds": rounds, "step_s": settings.sat_step_s,
+        "clients": clients, "steps": steps, "rounds": rounds, "step_s": settings.sat_step_s, "together": together,
         "runs": runs,
         "comparison": compare(runs),
     }
 
 
+def _say_run(ui: Ui, which: str, res: dict) -> None:
+    ui.say(f"   {which}: " + "; ".join(f"step {k + 1}: {s['committed_tx_per_s']} tx/s, {s['cpu_ms_per_tx']} ms CPU/tx" for k, s in enumerate(res["steps"]))
+           + f" (Ed25519 {res['ed25519_verify_per_s']:,.0f}/s)")
+
+
 def print_result(res: dict) -> None:
     print(f"A = {res['A']['spec']} ({res['A']['commit'][:12]}), B = {res['B']['spec']} ({res['B']['commit'][:12]}); "
-          f"N={res['clients']}, {res['rounds']} rounds of {res['steps']} steps of {res['step_s']:.0f} s")
+          f"N={res['clients']}, {res['rounds']} rounds of {res['steps']} steps of {res['step_s']:.0f} s"
+          + (", A and B at the same time" if res.get("together") else ""))
     for r in res["runs"]:
         steps = "  ".join(f"{s['committed_tx_per_s']:7.1f} tx/s {s['cpu_ms_per_tx'] or float('nan'):5.2f} ms" for s in r["steps"])
         print(f"  round {r['round'] + 1} {r['which']}: {steps}   Ed25519 {r['ed25519_verify_per_s']:,.0f}/s")
@@ -194,6 +251,7 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=2, help="saturation steps per run, each on the chain the one before grew (default %(default)s)")
     ap.add_argument("--step-s", type=float, default=Settings.sat_step_s, help="seconds per step (default %(default)s)")
     ap.add_argument("--out", help="directory for ab.json (default benchmarks/results/ab-<time>)")
+    ap.add_argument("--together", action="store_true", help="run A and B at the same time, each on its own consortium, instead of one after the other")
     ap.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
     args = ap.parse_args(argv)
     if args.rounds < 1 or args.steps < 1 or args.clients < 1 or args.step_s <= Settings.sat_warmup_s:
@@ -207,7 +265,8 @@ def main(argv=None) -> int:
     except ValueError as exc:  # a ref that names no commit
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    res = asyncio.run(run(args.a, args.b, codes, rounds=args.rounds, clients=args.clients, steps=args.steps, out=out, ui=Ui(quiet=args.json), settings=settings))
+    res = asyncio.run(run(args.a, args.b, codes, rounds=args.rounds, clients=args.clients, steps=args.steps, out=out, ui=Ui(quiet=args.json), settings=settings,
+                        together=args.together))
     with open(os.path.join(out, "ab.json"), "w") as f:
         json.dump(res, f, indent=2, sort_keys=True)
     if args.json:

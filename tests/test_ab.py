@@ -98,3 +98,31 @@ def test_a_short_real_comparison_measures_every_run_and_cleans_up(tmp_path, monk
     json.dumps(res)  # what ab.json holds
     # Each run's consortium (~1 GB at full size) is deleted when it is done.
     assert not any(os.path.exists(os.path.join(out, f"run-{i}", "cluster")) for i in (1, 2))
+
+
+@pytest.mark.processes
+def test_together_runs_both_versions_at_once_on_consortia_of_their_own(tmp_path, monkeypatch):
+    started = []
+    real_start = consortium.start
+
+    def start(cluster, timeout_s=180.0):
+        started.append((dict(cluster.env), cluster.base_port))
+        real_start(cluster, timeout_s)
+
+    monkeypatch.setattr(consortium, "start", start)
+    a, b = ab.parse_variant("worktree"), ab.parse_variant("worktree:TAMGA_AB_MARK=b")
+    settings = Settings.quick_settings(people=60, objects=300, sat_step_s=3.0, sat_warmup_s=0.5)
+    out = str(tmp_path)
+    res = asyncio.run(ab.run(a, b, ab.snapshots(a, b, out), rounds=2, clients=4, steps=1, out=out, ui=Ui(quiet=True), settings=settings,
+                             together=True))
+    assert res["together"] is True
+    # Round 1 starts A first, round 2 B first; the two consortia of a round never share ports.
+    assert [env for env, _ in started] == [{}, {"TAMGA_AB_MARK": "b"}, {"TAMGA_AB_MARK": "b"}, {}]
+    assert started[0][1] != started[1][1] and started[2][1] != started[3][1]
+    assert sorted((r["round"], r["which"]) for r in res["runs"]) == [(0, "A"), (0, "B"), (1, "A"), (1, "B")]
+    for r in res["runs"]:
+        (step,) = r["steps"]
+        assert step["committed_tx_per_s"] > 0 and step["cpu_ms_per_tx"] > 0
+        assert step["not_committed"] == {"error": 0, "timeout": 0}
+    assert res["comparison"][0]["b_over_a"]["cpu_ms_per_tx"]["n"] == 2
+    assert not any(os.path.exists(os.path.join(out, f"round-{r}-{w}", "cluster")) for r in (1, 2) for w in "AB")
