@@ -153,7 +153,7 @@ async def _steps(ctx: Context, variant: Variant, clients: int, steps: int) -> li
             "cpu_ms_per_tx": None if ms is None else round(ms, 3),
             "nodes_cores": st["cpu"]["nodes_cores"],
             "commit_p50_ms": st["commit"].get("p50_ms"),
-            "not_committed": {k: st["outcomes"][k] for k in ("error", "timeout")},
+            "not_committed": {o: st["outcomes"][o] for o in ("error", "timeout")},
         })
     return done
 
