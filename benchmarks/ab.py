@@ -36,12 +36,10 @@ import sys
 import time
 
 from benchmarks.loadgen import consortium, phases
-from benchmarks.loadgen.drivers import GrpcDriver, HttpDriver
-from benchmarks.loadgen.phases import CHAIN_ID, Settings
+from benchmarks.loadgen.phases import Settings
 from benchmarks.loadgen.report import cpu_ms_per_tx
 from benchmarks.loadgen.ui import Ui
-from benchmarks.loadgen.workload import Workload
-from benchmarks.report import Context
+from benchmarks.report import Context, close_consortium, open_consortium
 
 WORKTREE = "worktree"
 
@@ -109,7 +107,7 @@ def snapshots(a: Variant, b: Variant, out: str) -> dict[str, dict]:
     codes = {}
     for which, v in (("A", a), ("B", b)):
         if v.ref == WORKTREE:
-            codes[which] = {"root": consortium.ROOT, "commit": WORKTREE, "uncommitted_changes_not_measured": []}
+            codes[which] = consortium.working_tree()
         else:
             codes[which] = consortium.code_snapshot(os.path.join(out, f"code-{which}"), v.ref)
     return codes
@@ -118,26 +116,13 @@ def snapshots(a: Variant, b: Variant, out: str) -> dict[str, dict]:
 async def _open(variant: Variant, code: dict, out: str, settings: Settings, ui: Ui) -> Context:
     """A fresh consortium of `variant`, started, with the generator's drivers for it."""
     ctx = Context(settings, out, ui, t_run0=time.monotonic(), code_root=code["root"])
-    ctx.cluster, ctx.pop = consortium.create(os.path.join(out, "cluster"), people=settings.people, objects=settings.objects, code_root=code["root"])
-    ctx.cluster.env.update(variant.env)
-    try:
-        await asyncio.to_thread(consortium.start, ctx.cluster)
-    except BaseException:
-        await _close(ctx)
-        raise
-    ctx.workload = Workload(ctx.pop, CHAIN_ID)
-    ctx.http = HttpDriver({n: ctx.cluster.http_url(n) for n in ctx.cluster.names}, CHAIN_ID)
-    ctx.grpc = GrpcDriver({n: ctx.cluster.configs[n].ledger_listen for n in ctx.cluster.names}, mode=settings.grpc_mode)
+    await open_consortium(ctx, variant.env)
     return ctx
 
 
 async def _close(ctx: Context) -> None:
     """Stop the consortium and delete its store (a run writes ~1 GB)."""
-    if ctx.http:
-        await ctx.http.close()
-    if ctx.grpc:
-        await ctx.grpc.close()
-    await asyncio.to_thread(ctx.cluster.stop_all)
+    await close_consortium(ctx)
     shutil.rmtree(os.path.join(ctx.out, "cluster"), ignore_errors=True)
 
 
@@ -195,8 +180,9 @@ async def run(a: Variant, b: Variant, codes: dict[str, dict], *, rounds: int, cl
     runs = []
     if together:
         ui.tty = False  # two progress bars at once: plain lines instead
+        order = schedule(rounds)
         for r in range(rounds):
-            first = [w for rr, w in schedule(rounds) if rr == r]
+            first = [w for rr, w in order if rr == r]
             ui.say(f"round {r + 1}/{rounds}: A and B together ({first[0]} started first)")
             got = await run_together({w: versions[w] for w in first}, codes, {w: os.path.join(out, f"round-{r + 1}-{w}") for w in first},
                                      settings, ui, clients, steps)

@@ -78,19 +78,15 @@ async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: b
 
     t = time.monotonic()
     if worktree:
-        results["code"] = {"root": consortium.ROOT, "commit": "working tree", "uncommitted_changes_not_measured": []}
+        results["code"] = consortium.working_tree()
     else:
         results["code"] = consortium.code_snapshot(os.path.join(out, "code"))
     ctx.code_root = results["code"]["root"]
     ui.say(f"nodes run the code of {results['code']['commit']}")
     ui.say(f"creating a consortium of 4 nodes with {settings.objects:,} objects owned by {settings.people:,} people ...")
-    ctx.cluster, ctx.pop = consortium.create(os.path.join(out, "cluster"), people=settings.people, objects=settings.objects, code_root=ctx.code_root)
-    await asyncio.to_thread(consortium.start, ctx.cluster)
+    await open_consortium(ctx)
     results["phase_seconds"]["setup"] = round(time.monotonic() - t, 1)
     results["consensus"] = _consensus(ctx.cluster)
-    ctx.workload = Workload(ctx.pop, CHAIN_ID)
-    ctx.http = HttpDriver({n: ctx.cluster.http_url(n) for n in ctx.cluster.names}, CHAIN_ID)
-    ctx.grpc = GrpcDriver({n: ctx.cluster.configs[n].ledger_listen for n in ctx.cluster.names}, mode=settings.grpc_mode)
     results["grpc_mode"] = settings.grpc_mode
     ui.say(f"gRPC load goes through {_GRPC_MODE_WORDS[settings.grpc_mode]} (--grpc-mode {settings.grpc_mode})")
     cluster_stopped = False
@@ -133,10 +129,7 @@ async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: b
                 ui.say(f"[red]phase {name} failed: {exc}[/red]")
             results["phase_seconds"][name] = round(time.monotonic() - t, 1)
     finally:
-        await ctx.http.close()
-        await ctx.grpc.close()
-        if not cluster_stopped:
-            await asyncio.to_thread(ctx.cluster.stop_all)
+        await close_consortium(ctx, stop=not cluster_stopped)
     results["node_logs"] = _log_findings(ctx.cluster)
     results["generator"] = {"signatures_made": ctx.workload.signatures, "objects_retired": len(ctx.workload.retired),
                             "retired_why": _count(ctx.workload.retired.values()), "flows_substituted": ctx.workload.substituted}
@@ -145,6 +138,32 @@ async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: b
     results["headline"]["grpc_mode"] = settings.grpc_mode
     writer.write(out, results, ctx.recorders, ctx.t_run0)
     return results
+
+
+async def open_consortium(ctx: Context, env: dict | None = None) -> None:
+    """A fresh consortium in ctx.out/cluster running ctx.code_root (`env` added to its nodes'
+    environment), started, and the generator's workload and drivers for it, all into ctx."""
+    s = ctx.settings
+    ctx.cluster, ctx.pop = consortium.create(os.path.join(ctx.out, "cluster"), people=s.people, objects=s.objects, code_root=ctx.code_root)
+    ctx.cluster.env.update(env or {})
+    try:
+        await asyncio.to_thread(consortium.start, ctx.cluster)
+    except BaseException:
+        await asyncio.to_thread(ctx.cluster.stop_all)
+        raise
+    ctx.workload = Workload(ctx.pop, CHAIN_ID)
+    ctx.http = HttpDriver({n: ctx.cluster.http_url(n) for n in ctx.cluster.names}, CHAIN_ID)
+    ctx.grpc = GrpcDriver({n: ctx.cluster.configs[n].ledger_listen for n in ctx.cluster.names}, mode=s.grpc_mode)
+
+
+async def close_consortium(ctx: Context, *, stop: bool = True) -> None:
+    """Close the generator's drivers and (unless it is already down) stop the consortium."""
+    if ctx.http:
+        await ctx.http.close()
+    if ctx.grpc:
+        await ctx.grpc.close()
+    if stop and ctx.cluster is not None:
+        await asyncio.to_thread(ctx.cluster.stop_all)
 
 
 def _consensus(cluster) -> dict:

@@ -48,6 +48,11 @@ def code_snapshot(dest: str, ref: str = "HEAD") -> dict:
     return {"root": dest, "commit": commit, "uncommitted_changes_not_measured": dirty}
 
 
+def working_tree() -> dict:
+    """The code a node runs when it is run from the working tree (no snapshot)."""
+    return {"root": ROOT, "commit": "working tree", "uncommitted_changes_not_measured": []}
+
+
 def _git(*args: str) -> str:
     return subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True, check=True).stdout
 
