@@ -198,11 +198,9 @@ class _Stream:
         loop = asyncio.get_running_loop()
         hub = self.rt.hub
         async for req in requests:
-            for item in req.items:
-                try:
-                    tx = self.rt.submit(item.envelope)
-                except TamgaError as err:
-                    self._refused(item, err)
+            for item, tx in zip(req.items, self.rt.submit_many([item.envelope for item in req.items])):
+                if isinstance(tx, TamgaError):
+                    self._refused(item, tx)
                     continue
                 # As in SubmitAndWait: admitted just now, so not committed before the watch.
                 fut = hub.watch_tx(tx.tx_id)

@@ -23,6 +23,7 @@ from node.apps import executor_for
 from node.chain import Chain, PreparedBlock
 from node.config import NodeConfig
 from node.cpu_meter import CpuMeter
+from node.errors import TamgaError
 from node.envelope import EnvelopeVerifier
 from node.genesis import Genesis
 from node.hub import CommitHub, CommittedTx, RecentTxs
@@ -91,9 +92,25 @@ class NodeRuntime:
     # --- what services call ------------------------------------------------------------
     def submit(self, envelope: bytes) -> VerifiedTx:
         with self.cpu.stage("admission"):
-            tx = self.mempool.add(envelope)
-            self.engine.tx_added(tx)
-            return tx
+            return self._admit(envelope)
+
+    def submit_many(self, envelopes: list[bytes]) -> list[VerifiedTx | TamgaError]:
+        """Admit each envelope, in order: its VerifiedTx, or the typed error that refused it.
+        For a client's batch (SubmitStream): the CPU meter is read once per batch, not twice
+        per tx (a reading is a system call)."""
+        out: list[VerifiedTx | TamgaError] = []
+        with self.cpu.stage("admission"):
+            for envelope in envelopes:
+                try:
+                    out.append(self._admit(envelope))
+                except TamgaError as err:
+                    out.append(err)
+        return out
+
+    def _admit(self, envelope: bytes) -> VerifiedTx:
+        tx = self.mempool.add(envelope)
+        self.engine.tx_added(tx)
+        return tx
 
     def on_committed(self, prepared: PreparedBlock) -> None:
         """Called by the engine after the block's batch is durable (crash point 2 passed)."""

@@ -82,3 +82,28 @@ async def test_node_metrics_show_cpu_by_part(api_node):  # noqa: F811
     assert parts["validate"] == 0.0  # a single validator validates no one's proposals
     snap = node.rt.cpu.snapshot()
     assert sum(parts.values()) == pytest.approx(snap["process"], rel=0.05)
+
+
+@pytest.mark.anyio
+async def test_a_batch_is_admitted_under_one_meter_reading_and_each_refusal_stays_in_its_place(api_node):  # noqa: F811
+    from node.errors import MalformedInput, TamgaError
+
+    node = api_node
+    p = node.people
+    good = [node.envelope(B.claim_register(CN, p.stranger.iin, "lawsuit", f"case 2-{i}/2026", [B.doc("c.pdf", b"x")]), p.stranger)
+            for i in range(2)]
+    rt = node.rt
+    readings = []
+    real_clock = rt.cpu.clock
+    rt.cpu.clock = lambda: readings.append(1) or real_clock()
+    before = rt.cpu.seconds["admission"]
+    try:
+        got = rt.submit_many([good[0], b"not an envelope", good[1], good[0]])
+    finally:
+        rt.cpu.clock = real_clock
+    assert len(readings) == 2  # one reading as the batch starts, one as it ends: not per tx
+    assert rt.cpu.seconds["admission"] > before
+    assert [type(x).__name__ for x in got[:1]] == ["VerifiedTx"] and got[2].tx_id != got[0].tx_id
+    assert isinstance(got[1], MalformedInput)
+    assert isinstance(got[3], TamgaError) and got[3].code == "DUPLICATE_TX"  # already pending: refused, nothing changed
+    assert rt.mempool.get(got[0].tx_id) is not None and rt.mempool.get(got[2].tx_id) is not None
