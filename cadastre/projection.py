@@ -43,6 +43,7 @@ from cadastre import canon, facts, records, schema, source
 from cadastre.checkpoint import WalCheckpointer
 from node import codec
 from node.errors import MalformedInput, StoreCorrupted, TamgaError
+from node.interfaces import Credential, VerifiedTx
 from node.pki import verifier_for
 from proto import tamga_pb2 as pb
 
@@ -119,6 +120,7 @@ class Projection:
         self._certs = None  # the process-wide verifier of the chain's CA, set by bind()
         self._chain = None
         self._signers: dict[bytes, str] = {}
+        self._signers_by_fingerprint: dict[bytes, str] = {}
         # cn -> its latest version in the database (only ever written with it, in the same
         # transaction; emptied when one rolls back or the tables are dropped).
         self._latest: dict[str, _Version] = {}
@@ -181,6 +183,7 @@ class Projection:
                 )
         self._chain = chain
         self._signers.clear()
+        self._signers_by_fingerprint.clear()
         self._certs = verifier_for(chain.genesis.ca_certificate_pem.encode())
         self.db.execute("BEGIN IMMEDIATE")
         self._set_meta("p_meta", "genesis", genesis_hash)
@@ -261,8 +264,11 @@ class Projection:
             )
             tx_rows = []
             events: list[tuple[bytes | None, pb.Event]] = []
+            # Right behind the head the txs are still in memory as verified: no second parse.
+            verified = chain.committed_txs(height)
+            assert verified is None or len(verified) == len(block.txs), f"height {height}: the chain remembers {len(verified)} txs of {len(block.txs)}"
             for idx, (env_bytes, receipt) in enumerate(zip(block.txs, results.receipts)):
-                tx_rows.append(self._tx_row(height, idx, env_bytes, receipt))
+                tx_rows.append(self._tx_row(height, idx, env_bytes, receipt) if verified is None else self._verified_tx_row(height, idx, verified[idx], receipt))
                 tx_id = receipt.tx_id
                 events.extend((tx_id, ev) for ev in receipt.events)
             events.extend((None, ev) for ev in results.block_events)
@@ -324,6 +330,21 @@ class Projection:
             raise StoreCorrupted(f"committed tx {receipt.tx_id.hex()} at height {height} does not decode: {exc}") from None
         return (height, idx, receipt.tx_id, body.kind, "[" + signers + "]", receipt.status, receipt.code, receipt.message, receipt.article, body.memo)
 
+    def _verified_tx_row(self, height: int, idx: int, tx: VerifiedTx, receipt: pb.Receipt) -> tuple:
+        """The same row as `_tx_row`, from the tx as this node verified it."""
+        assert tx.tx_id == receipt.tx_id, f"height {height} index {idx}: remembered tx {tx.tx_id.hex()} is not the block's {receipt.tx_id.hex()}"
+        signers = ",".join([self._credential_json(cred) for cred in tx.signers])
+        return (height, idx, receipt.tx_id, tx.kind, "[" + signers + "]", receipt.status, receipt.code, receipt.message, receipt.article, tx.memo)
+
+    def _credential_json(self, cred: Credential) -> str:
+        text = self._signers_by_fingerprint.get(cred.fingerprint)
+        if text is None:
+            text = _signer_text(cred)
+            if len(self._signers_by_fingerprint) >= SIGNER_CACHE_MAX:
+                self._signers_by_fingerprint.clear()
+            self._signers_by_fingerprint[cred.fingerprint] = text
+        return text
+
     def _signer_json(self, certificate: bytes) -> str:
         """The JSON of a signer as p_txs shows it; a function of the certificate's bytes (and
         the chain's CA), so computed once per certificate."""
@@ -331,7 +352,7 @@ class Projection:
         if text is None:
             assert self._certs is not None
             cred = self._certs.credential(certificate)
-            text = canon.dumps({"name": cred.name, "iin": cred.iin, "bin": cred.bin, "roles": list(cred.roles), "fingerprint": cred.fingerprint})
+            text = _signer_text(cred)
             if len(self._signers) >= SIGNER_CACHE_MAX:
                 self._signers.clear()
             self._signers[certificate] = text
@@ -467,6 +488,11 @@ class Projection:
             cols = "rowid, *" if t == "p_address" else "*"
             for row in self.db.execute(f"SELECT {cols} FROM {t} ORDER BY {order}"):
                 yield t, tuple(row)
+
+
+def _signer_text(cred: Credential) -> str:
+    """A signer as p_txs shows it (JSON, keys sorted)."""
+    return canon.dumps({"name": cred.name, "iin": cred.iin, "bin": cred.bin, "roles": list(cred.roles), "fingerprint": cred.fingerprint})
 
 
 def _j(v):

@@ -40,6 +40,7 @@ class Mempool:
         self.now_ms = now_ms
         self._pending: "collections.OrderedDict[bytes, VerifiedTx]" = collections.OrderedDict()  # tx id -> tx
         self._by_envelope: dict[bytes, VerifiedTx] = {}
+        self._envelope_hash: dict[bytes, bytes] = {}  # tx id -> key in _by_envelope (not hashed twice)
         self._revoked_at = -1
         self._revoked: dict[bytes, bool] = {}
 
@@ -68,6 +69,7 @@ class Mempool:
         tx = tx.as_admitted()
         self._pending[tx.tx_id] = tx
         self._by_envelope[envelope_hash] = tx
+        self._envelope_hash[tx.tx_id] = envelope_hash
         return tx
 
     def get(self, tx_id: bytes) -> VerifiedTx | None:
@@ -106,9 +108,10 @@ class Mempool:
         return out
 
     def remove_committed(self, txs: list[VerifiedTx]) -> None:
+        pending_pop, hash_pop, by_envelope_pop = self._pending.pop, self._envelope_hash.pop, self._by_envelope.pop
         for tx in txs:
-            if self._pending.pop(tx.tx_id, None) is not None:
-                self._by_envelope.pop(sha256(tx.envelope), None)
+            if pending_pop(tx.tx_id, None) is not None:
+                by_envelope_pop(hash_pop(tx.tx_id), None)
 
     def pending(self) -> list[VerifiedTx]:
         return list(self._pending.values())

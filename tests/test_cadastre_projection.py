@@ -203,6 +203,24 @@ def test_rebuild_equals_the_incremental_projection(hist):
     hist.proj = Projection(hist.path)
 
 
+def test_a_block_just_committed_is_projected_from_its_verified_txs_with_the_same_rows(hist):
+    """Right behind the head the projection takes kind, memo and signers from the txs the
+    node verified (no second parse of each envelope); a block it no longer remembers is read
+    from the store. Both give the same p_txs rows."""
+    chain = hist.node.chain
+    for height in hist.h.values():
+        verified = chain.committed_txs(height)
+        assert verified is not None, f"block {height} was committed by this process moments ago"
+        block, _ = chain.block(height)
+        receipts = chain.receipts(height).receipts
+        from_memory = [hist.proj._verified_tx_row(height, i, tx, r) for i, (tx, r) in enumerate(zip(verified, receipts))]
+        from_store = [hist.proj._tx_row(height, i, env, r) for i, (env, r) in enumerate(zip(block.txs, receipts))]
+        assert from_memory == from_store
+        stored = hist.proj.db.execute("SELECT * FROM p_txs WHERE height = ? ORDER BY idx", (height,)).fetchall()
+        assert stored == from_store
+    assert chain.committed_txs(max(hist.h.values()) + 1) is None
+
+
 def test_a_database_from_another_chain_is_refused(hist, tmp_path, test_pki):
     other_kv = LevelDBStore(tmp_path / "other")
     other = solo_registry(other_kv, test_pki, People(test_pki), validator=Signer(bytes(range(1, 33))))

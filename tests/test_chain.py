@@ -76,6 +76,8 @@ def test_tx_id_is_accepted_once(node: SoloNode, alice):
     with pytest.raises(DuplicateTx, match="already pending"):
         node.mempool.add(env)
     node.sealer.seal()
+    assert node.mempool.lookup(env) is None and len(node.mempool) == 0
+    assert not node.mempool._envelope_hash, "a committed tx leaves nothing behind in the mempool"
     with pytest.raises(DuplicateTx, match="already committed"):
         node.mempool.add(env)
     # the same body re-signed in another envelope is the same tx id: still refused
