@@ -1,11 +1,13 @@
-"""Shared helpers for the benchmark scripts: percentiles, the machine's raw Ed25519 rate,
-result tables, JSON output."""
+"""Shared helpers for the benchmark scripts: percentiles, the machine's raw Ed25519 rate and
+in-process node pipeline cost (references), result tables, JSON output."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 
 import nacl.signing
@@ -45,6 +47,24 @@ def ed25519_verify_rate(seconds: float = 1.0) -> float:
             vk.verify(msg, sig)
         n += 200
     return n / (time.perf_counter() - start)
+
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PIPELINE_REFERENCE_TXS = 3000
+
+
+def node_pipeline_reference(txs: int = PIPELINE_REFERENCE_TXS) -> float:
+    """µs of CPU per tx of one node's whole pipeline (admission, execution, commit,
+    projection) in one process, now: `benchmarks.bench_node_pipeline` on a small chain
+    (~4 s), run from this checkout. Unlike the Ed25519 loop it touches memory the way a node
+    does (dicts of cached tree nodes, LevelDB, SQLite), so it also moves when neighbours on a
+    shared machine slow memory down; measured just before a load step, it says how fast the
+    machine was for that step. RuntimeError when the run fails."""
+    run = subprocess.run([sys.executable, "-m", "benchmarks.bench_node_pipeline", "--txs", str(txs), "--json"],
+                         cwd=REPO_ROOT, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"bench_node_pipeline exited {run.returncode}: {run.stderr.strip()[-500:]}")
+    return float(json.loads(run.stdout)["node_us_per_tx"])
 
 
 def machine() -> dict:

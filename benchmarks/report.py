@@ -14,7 +14,9 @@ Phases, in order (default durations; --quick shortens every one, for a look in ~
   normal      the pilot's normal load, 360 requests/hour, open loop over HTTP (4 min, ~24 requests)
   peak        the pilot's peak, 2,000 requests/hour, open loop over HTTP (10 min, ~330 requests)
   saturation  closed loop over gRPC, N = 4, 16, 64, 256, 1024 clients, 30 s each, until
-              committed tx/s stops growing (2-3 min)
+              committed tx/s stops growing (2-3 min); before each step, while the consortium
+              idles, one node's pipeline in one process (`bench_node_pipeline --txs 3000`,
+              ~4 s) as a reference for how fast the machine is at that moment
 The generator's gRPC clients use --grpc-mode: "stream" (default: one SubmitStream per node
 carrying every client's envelopes), "one" (SubmitAndWait per tx) or "two" (Submit then
 WaitTx per tx, as before SubmitAndWait existed); the report states which.
@@ -66,10 +68,11 @@ class Context:
     best_rate: float = 200.0
     t_run0: float = 0.0
     code_root: str = ""
+    step_reference: bool = False   # measure benchmarks.common.node_pipeline_reference before each saturation step
 
 
 async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: bool = False) -> dict:
-    ctx = Context(settings, out, ui, t_run0=time.monotonic())
+    ctx = Context(settings, out, ui, t_run0=time.monotonic(), step_reference=True)
     results: dict = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
                      "settings": dataclasses.asdict(settings), "phases_run": only, "phase_seconds": {}}
     ui.say("measuring the raw Ed25519 verify rate of this machine ...")

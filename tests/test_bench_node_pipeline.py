@@ -31,3 +31,28 @@ def test_pipeline_benchmark_checkpoints_the_cadastre_wal_every_so_many_blocks():
     # Each checkpoint copied the pages the blocks before it wrote into the database file.
     assert result["checkpointed_pages"] > 0
     assert result["wal_bytes"] > 0
+
+
+def test_the_pipeline_reference_is_one_nodes_cpu_per_tx_measured_now():
+    """benchmarks.common.node_pipeline_reference runs the benchmark in a process of its own and
+    returns its whole-pipeline figure; a run that fails says why."""
+    import subprocess
+
+    import pytest
+
+    from benchmarks import common
+
+    us = common.node_pipeline_reference(txs=120)
+    assert 0 < us < 10**6
+    real_run = subprocess.run
+
+    def failing(cmd, **kw):
+        return real_run(cmd[:3] + ["--no-such-option"], **kw)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(common.subprocess, "run", failing)
+    try:
+        with pytest.raises(RuntimeError, match="bench_node_pipeline exited 2"):
+            common.node_pipeline_reference(txs=120)
+    finally:
+        mp.undo()

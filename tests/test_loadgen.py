@@ -135,9 +135,13 @@ def test_cpu_by_part_is_the_mean_over_the_nodes_read_at_both_ends_per_committed_
     assert phases._per_tx_by_part(before, after, committed=0) is None
     assert phases._per_tx_by_part({"a": None}, {"a": {"admission": 1.0}}, committed=10) is None
     lines = []
-    _cpu_parts_table(lines.append, [{"clients": 4, "cpu_by_part_us_per_tx": got}, {"clients": 16, "cpu_by_part_us_per_tx": None}])
-    assert lines[3].startswith("| 4 | 200 | – | – | 150 |") and lines[3].endswith("| 350 |")
-    assert lines[4] == "| 16 | " + " | ".join(["n/a"] * 7) + " | n/a |"
+    _cpu_parts_table(lines.append, [{"clients": 4, "cpu_by_part_us_per_tx": got, "pipeline_reference_us_per_tx": 250.0},
+                                    {"clients": 16, "cpu_by_part_us_per_tx": None},
+                                    {"clients": 64, "cpu_by_part_us_per_tx": got}])
+    # The node's total next to the in-process pipeline measured before the step, and their ratio.
+    assert lines[3].startswith("| 4 | 200 | – | – | 150 |") and lines[3].endswith("| 350 | 250 | 1.40 |")
+    assert lines[4] == "| 16 | " + " | ".join(["n/a"] * 7) + " | n/a | – | n/a |"
+    assert lines[5].endswith("| 350 | – | n/a |")  # no reference taken (benchmarks.ab, older results)
     lines = []
     _cpu_parts_table(lines.append, [{"clients": 4}])  # results from before the column: no table
     assert lines == []
@@ -160,6 +164,7 @@ def test_a_saturation_step_records_the_chain_it_started_on(consortium_4):
             grpc=GrpcDriver({n: cluster.configs[n].ledger_listen for n in cluster.names}))
         try:
             first = await phases._closed_step(ctx, "saturation N=4", 4, 3.0, 0.5, 20.0)
+            ctx.step_reference = True  # as the report does: the in-process reference before the step
             second = await phases._closed_step(ctx, "saturation N=8", 8, 3.0, 0.5, 20.0)
             # The pilot-rate phase runs on the same consortium (and once broke on a name only
             # the closed-loop step defines).
@@ -172,6 +177,7 @@ def test_a_saturation_step_records_the_chain_it_started_on(consortium_4):
     ctx, first, second, pilot = asyncio.run(drive())
     assert pilot["requests_per_hour"] == 3600.0 and sum(pilot["outcomes"].values()) >= 1
     assert first["chain_at_start"]["txs_before"] == 0
+    assert first["pipeline_reference_us_per_tx"] is None and second["pipeline_reference_us_per_tx"] > 0
     committed_in_first = len(ctx.recorders["saturation N=4"].committed())
     assert committed_in_first > 0
     assert second["chain_at_start"]["txs_before"] == committed_in_first

@@ -22,7 +22,7 @@ import time
 import grpc
 import httpx
 
-from benchmarks.common import ed25519_verify_rate, latency_summary
+from benchmarks.common import ed25519_verify_rate, latency_summary, node_pipeline_reference
 from benchmarks.loadgen import consortium, profile
 from benchmarks.loadgen.drivers import DEFAULT_GRPC_MODE, EventStream, GrpcDriver, HttpDriver
 from benchmarks.loadgen.records import Recorder
@@ -244,6 +244,7 @@ async def _closed_step(ctx, key: str, clients: int, step_s: float, warmup_s: flo
 
     names = ctx.cluster.names
     route = lambda step, c: names[c % len(names)]  # noqa: E731 - spread clients over the four nodes
+    reference_us = await _pipeline_reference(ctx) if getattr(ctx, "step_reference", False) else None
     # How much chain the step starts on: every step runs on the chain the ones before it
     # grew, and a node's cost per tx grows with it (the cadastre's indexes above all).
     chain_at_start = {"height": await _height(ctx, names),
@@ -280,9 +281,20 @@ async def _closed_step(ctx, key: str, clients: int, step_s: float, warmup_s: flo
         "cpu": cpu_used,
         "cpu_by_part_us_per_tx": _per_tx_by_part(parts0, parts1, sum(1 for t in rec.committed() if t0 <= t.t_commit <= t1)),
         "chain_at_start": chain_at_start,
+        "pipeline_reference_us_per_tx": reference_us,
         "t0": t0,
     }
     return out
+
+
+async def _pipeline_reference(ctx) -> float | None:
+    """The in-process pipeline reference (benchmarks.common.node_pipeline_reference), taken
+    while the consortium is idle between steps; None, said aloud, when it could not run."""
+    try:
+        return round(await asyncio.to_thread(node_pipeline_reference), 1)
+    except RuntimeError as exc:
+        ctx.ui.say(f"[yellow]the in-process pipeline reference did not run: {exc}[/yellow]")
+        return None
 
 
 async def _cpu_parts(ctx, names) -> dict[str, dict[str, float] | None]:

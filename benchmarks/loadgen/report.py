@@ -389,20 +389,25 @@ CPU_PARTS = [("admission", "admission"), ("build", "build"), ("validate", "valid
 
 def _cpu_parts_table(add, steps: list) -> None:
     """µs of CPU per committed tx by part of a node (tamga_cpu_seconds), the mean of the nodes."""
-    rows = [(st["clients"], st.get("cpu_by_part_us_per_tx")) for st in steps]
-    if not any(p for _, p in rows):
+    rows = [(st["clients"], st.get("cpu_by_part_us_per_tx"), st.get("pipeline_reference_us_per_tx")) for st in steps]
+    if not any(p for _, p, _ in rows):
         return
     add("Where a node's CPU goes, per committed tx (µs; the mean of the nodes; from each node's `tamga_cpu_seconds` at both ends "
         "of the step):\n")
-    add("| clients N | " + " | ".join(label for _, label in CPU_PARTS) + " | total |")
-    add("|---:|" + "---:|" * (len(CPU_PARTS) + 1))
-    for n, p in rows:
+    add("| clients N | " + " | ".join(label for _, label in CPU_PARTS) + " | total | in-process reference | total ÷ reference |")
+    add("|---:|" + "---:|" * (len(CPU_PARTS) + 3))
+    for n, p, ref in rows:
+        ref_cells = f"{_n(ref, 0)} | " + (_n(sum(p['parts'].values()) / ref, 2) if p and ref else "n/a")
         if not p:
-            add(f"| {n} | " + " | ".join("n/a" for _ in CPU_PARTS) + " | n/a |")
+            add(f"| {n} | " + " | ".join("n/a" for _ in CPU_PARTS) + f" | n/a | {ref_cells} |")
             continue
         parts = p["parts"]
-        add(f"| {n} | " + " | ".join(_n(parts.get(k), 0) for k, _ in CPU_PARTS) + f" | {_n(sum(parts.values()), 0)} |")
+        add(f"| {n} | " + " | ".join(_n(parts.get(k), 0) for k, _ in CPU_PARTS) + f" | {_n(sum(parts.values()), 0)} | {ref_cells} |")
     add("")
+    add("*In-process reference*: µs of CPU per tx of one node's whole pipeline in one process (`benchmarks.bench_node_pipeline "
+        "--txs 3000`, the generator's checkout), run just before the step while the consortium idles. It is how fast this shared "
+        "machine was at that moment for a node's kind of work; *total ÷ reference* is then what the consortium adds (four processes "
+        "sharing the cores, networking, consensus, client APIs, a longer chain) and compares runs made at different moments.\n")
     add("*Parts*: thread CPU (not wall-clock time) on each node's event loop in admission (signatures, certificates, stateless checks "
         "of submitted and gossiped txs), build (the proposer's block), validate (re-executing a peer's proposal), commit (the synced "
         "batch, answering waiting clients) and cadastre (the SQLite projection); the rest of the event loop (gRPC messages, consensus, "
