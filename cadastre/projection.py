@@ -49,7 +49,7 @@ from proto import tamga_pb2 as pb
 
 log = logging.getLogger("tamga.cadastre")
 
-SIGNER_CACHE_MAX = 10_000   # signers' JSON by certificate; the consortium has far fewer
+SIGNER_CACHE_MAX = 10_000   # signers' JSON by certificate fingerprint; the consortium has far fewer
 LATEST_CACHE_MAX = 10_000   # latest sheet versions kept in memory (~1 KB each)
 PREVIOUS_VERSION = "SELECT height, records FROM p_object_versions WHERE cn = ? AND height < ? ORDER BY height DESC LIMIT 1"
 # A writer's page cache (KiB): the projection updates rows all over its tables (objects,
@@ -119,8 +119,7 @@ class Projection:
         self.db.executescript(schema.PROJECTION_DDL + schema.LOCAL_DDL)
         self._certs = None  # the process-wide verifier of the chain's CA, set by bind()
         self._chain = None
-        self._signers: dict[bytes, str] = {}
-        self._signers_by_fingerprint: dict[bytes, str] = {}
+        self._signers: dict[bytes, str] = {}  # certificate fingerprint -> signer JSON
         # cn -> its latest version in the database (only ever written with it, in the same
         # transaction; emptied when one rolls back or the tables are dropped).
         self._latest: dict[str, _Version] = {}
@@ -183,7 +182,6 @@ class Projection:
                 )
         self._chain = chain
         self._signers.clear()
-        self._signers_by_fingerprint.clear()
         self._certs = verifier_for(chain.genesis.ca_certificate_pem.encode())
         self.db.execute("BEGIN IMMEDIATE")
         self._set_meta("p_meta", "genesis", genesis_hash)
@@ -337,26 +335,20 @@ class Projection:
         return (height, idx, receipt.tx_id, tx.kind, "[" + signers + "]", receipt.status, receipt.code, receipt.message, receipt.article, tx.memo)
 
     def _credential_json(self, cred: Credential) -> str:
-        text = self._signers_by_fingerprint.get(cred.fingerprint)
+        """The JSON of a signer as p_txs shows it; a function of the certificate (named by
+        its fingerprint), so computed once per signer."""
+        text = self._signers.get(cred.fingerprint)
         if text is None:
-            text = _signer_text(cred)
-            if len(self._signers_by_fingerprint) >= SIGNER_CACHE_MAX:
-                self._signers_by_fingerprint.clear()
-            self._signers_by_fingerprint[cred.fingerprint] = text
+            text = canon.dumps({"name": cred.name, "iin": cred.iin, "bin": cred.bin, "roles": list(cred.roles), "fingerprint": cred.fingerprint})
+            if len(self._signers) >= SIGNER_CACHE_MAX:
+                self._signers.clear()
+            self._signers[cred.fingerprint] = text
         return text
 
     def _signer_json(self, certificate: bytes) -> str:
-        """The JSON of a signer as p_txs shows it; a function of the certificate's bytes (and
-        the chain's CA), so computed once per certificate."""
-        text = self._signers.get(certificate)
-        if text is None:
-            assert self._certs is not None
-            cred = self._certs.credential(certificate)
-            text = _signer_text(cred)
-            if len(self._signers) >= SIGNER_CACHE_MAX:
-                self._signers.clear()
-            self._signers[certificate] = text
-        return text
+        """The same, from a certificate's bytes (the process's verifier caches its parse)."""
+        assert self._certs is not None
+        return self._credential_json(self._certs.credential(certificate))
 
     def _project_objects(self, state, cns: list[str], height: int) -> None:
         """The sheets of `cns` at `height`: a version row when their records changed since
@@ -488,11 +480,6 @@ class Projection:
             cols = "rowid, *" if t == "p_address" else "*"
             for row in self.db.execute(f"SELECT {cols} FROM {t} ORDER BY {order}"):
                 yield t, tuple(row)
-
-
-def _signer_text(cred: Credential) -> str:
-    """A signer as p_txs shows it (JSON, keys sorted)."""
-    return canon.dumps({"name": cred.name, "iin": cred.iin, "bin": cred.bin, "roles": list(cred.roles), "fingerprint": cred.fingerprint})
 
 
 def _j(v):
