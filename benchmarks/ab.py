@@ -18,8 +18,12 @@ people, from a snapshot of its version's code) and `--steps` closed-loop gRPC st
 N=`--clients`. The chain grows from step to step and a node's cost per tx with it, so step k
 of B is compared with step k of A. The figure compared is the nodes' CPU per committed tx,
 which does not depend on how the load lined up with a step's window; tx/s is shown too, and
-so is the machine's raw Ed25519 verify rate before each run, which tells whether the machine
-itself changed speed in between.
+so is the machine's raw Ed25519 verify rate before each run. Taking turns, each step first
+measures one node's pipeline in one process (`benchmarks.common.node_pipeline_reference`,
+~4 s, the generator's checkout) and the comparison adds the ratio B/A of CPU per tx per node
+over that reference, which takes out how fast the machine was at each step (the Ed25519 rate
+does not follow it: 2026-11-27 saw a ~45 % swing within a minute that only the pipeline
+reference showed). Together, the reference would carry the other consortium's load: none.
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ def compare(runs: list[dict]) -> list[dict]:
         pairs = [(by[(r, "A")]["steps"][k], by[(r, "B")]["steps"][k]) for r in rounds if (r, "A") in by and (r, "B") in by]
         row["b_over_a"] = {
             "cpu_ms_per_tx": _spread([b["cpu_ms_per_tx"] / a["cpu_ms_per_tx"] for a, b in pairs if a["cpu_ms_per_tx"] and b["cpu_ms_per_tx"]], 3),
+            "cpu_over_reference": _spread([b["cpu_over_reference"] / a["cpu_over_reference"] for a, b in pairs
+                                           if a.get("cpu_over_reference") and b.get("cpu_over_reference")], 3),
             "committed_tx_per_s": _spread([b["committed_tx_per_s"] / a["committed_tx_per_s"] for a, b in pairs if a["committed_tx_per_s"]], 3),
         }
         out.append(row)
@@ -113,9 +119,10 @@ def snapshots(a: Variant, b: Variant, out: str) -> dict[str, dict]:
     return codes
 
 
-async def _open(variant: Variant, code: dict, out: str, settings: Settings, ui: Ui) -> Context:
-    """A fresh consortium of `variant`, started, with the generator's drivers for it."""
-    ctx = Context(settings, out, ui, t_run0=time.monotonic(), code_root=code["root"])
+async def _open(variant: Variant, code: dict, out: str, settings: Settings, ui: Ui, *, step_reference: bool = False) -> Context:
+    """A fresh consortium of `variant`, started, with the generator's drivers for it. With
+    `step_reference`, each step first measures the in-process pipeline reference."""
+    ctx = Context(settings, out, ui, t_run0=time.monotonic(), code_root=code["root"], step_reference=step_reference)
     await open_consortium(ctx, variant.env)
     return ctx
 
@@ -133,9 +140,14 @@ async def _steps(ctx: Context, variant: Variant, clients: int, steps: int) -> li
         st = await phases._closed_step(ctx, f"{variant.spec} step {k + 1}/{steps} N={clients}", clients, ctx.settings.sat_step_s, ctx.settings.sat_warmup_s, est_rate)
         est_rate = max(est_rate, st["committed_tx_per_s"])
         ms = cpu_ms_per_tx(st)
+        ref = st.get("pipeline_reference_us_per_tx")
         done.append({
             "committed_tx_per_s": st["committed_tx_per_s"],
             "cpu_ms_per_tx": None if ms is None else round(ms, 3),
+            # A node's CPU per tx over the in-process reference measured just before the
+            # step: what the machine's speed at that moment does not explain.
+            "reference_us_per_tx": ref,
+            "cpu_over_reference": None if ms is None or not ref else round(1000 * ms / len(ctx.cluster.names) / ref, 3),
             "nodes_cores": st["cpu"]["nodes_cores"],
             "commit_p50_ms": st["commit"].get("p50_ms"),
             "not_committed": {o: st["outcomes"][o] for o in ("error", "timeout")},
@@ -146,7 +158,9 @@ async def _steps(ctx: Context, variant: Variant, clients: int, steps: int) -> li
 async def run_alone(variant: Variant, code: dict, out: str, settings: Settings, ui: Ui, clients: int, steps: int) -> dict:
     """One version on its own consortium through `steps` saturation steps."""
     reference = phases.reference(2.0)["ed25519_verify_per_s"]
-    ctx = await _open(variant, code, out, settings, ui)
+    # Alone on the machine, a step can take the in-process reference first (together, the
+    # other consortium's load would be in it).
+    ctx = await _open(variant, code, out, settings, ui, step_reference=True)
     try:
         return {"ed25519_verify_per_s": reference, "steps": await _steps(ctx, variant, clients, steps)}
     finally:
@@ -207,7 +221,9 @@ async def run(a: Variant, b: Variant, codes: dict[str, dict], *, rounds: int, cl
 
 
 def _say_run(ui: Ui, which: str, res: dict) -> None:
-    ui.say(f"   {which}: " + "; ".join(f"step {k + 1}: {s['committed_tx_per_s']} tx/s, {s['cpu_ms_per_tx']} ms CPU/tx" for k, s in enumerate(res["steps"]))
+    ui.say(f"   {which}: " + "; ".join(f"step {k + 1}: {s['committed_tx_per_s']} tx/s, {s['cpu_ms_per_tx']} ms CPU/tx"
+                                       + (f" (reference {s['reference_us_per_tx']} µs)" if s.get("reference_us_per_tx") else "")
+                                       for k, s in enumerate(res["steps"]))
            + f" (Ed25519 {res['ed25519_verify_per_s']:,.0f}/s)")
 
 
@@ -222,6 +238,8 @@ def print_result(res: dict) -> None:
         ratio = row["b_over_a"]["cpu_ms_per_tx"]
         rate = row["b_over_a"]["committed_tx_per_s"]
         print(f"step {row['step']}: CPU per tx B/A {_fmt(ratio)}; tx/s B/A {_fmt(rate)}")
+        if row["b_over_a"].get("cpu_over_reference"):
+            print(f"        CPU per tx over the in-process reference B/A {_fmt(row['b_over_a']['cpu_over_reference'])}")
 
 
 def _fmt(s: dict | None) -> str:

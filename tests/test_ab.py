@@ -55,9 +55,21 @@ def test_each_b_is_compared_with_the_a_of_its_own_round_step_by_step():
     assert step1["A"]["cpu_ms_per_tx"] == {"mean": 3.0, "min": 2.0, "max": 4.0, "n": 2}
     assert step2["b_over_a"]["cpu_ms_per_tx"]["mean"] == 0.9
     assert step2["b_over_a"]["committed_tx_per_s"]["mean"] == 1.0
+    assert step1["b_over_a"]["cpu_over_reference"] is None  # no reference taken (--together)
     # A step whose CPU figure is unknown (a node restarted) drops out of the pairs.
     runs[0]["steps"][0]["cpu_ms_per_tx"] = None
+    assert ab.compare(runs)[0]["b_over_a"]["cpu_over_reference"] is None
     assert ab.compare(runs)[0]["b_over_a"]["cpu_ms_per_tx"]["n"] == 1
+
+
+def test_the_ratio_over_the_reference_takes_out_the_machines_speed_at_each_step():
+    runs = [_run(0, "A", (800.0, 2.0)), _run(0, "B", (600.0, 2.4)), _run(1, "B", (880.0, 1.8)), _run(1, "A", (800.0, 2.0))]
+    # Round 1's B met a machine 25 % slower (its reference), round 2's did not: B is 10 % cheaper.
+    for run, over in zip(runs, (1.0, 0.9, 0.9, 1.0)):
+        run["steps"][0]["cpu_over_reference"] = over
+    (step,) = ab.compare(runs)
+    assert step["b_over_a"]["cpu_ms_per_tx"] == {"mean": 1.05, "min": 0.9, "max": 1.2, "n": 2}
+    assert step["b_over_a"]["cpu_over_reference"] == {"mean": 0.9, "min": 0.9, "max": 0.9, "n": 2}
 
 
 def test_a_snapshot_is_of_the_commit_the_ref_names_and_a_bad_ref_is_refused(tmp_path):
@@ -93,8 +105,11 @@ def test_a_short_real_comparison_measures_every_run_and_cleans_up(tmp_path, monk
         assert step["committed_tx_per_s"] > 0 and step["cpu_ms_per_tx"] > 0
         assert step["not_committed"] == {"error": 0, "timeout": 0}
         assert r["ed25519_verify_per_s"] > 0
+        # Taking turns, the step measured the in-process reference first.
+        assert step["reference_us_per_tx"] > 0 and step["cpu_over_reference"] > 0
     (row,) = res["comparison"]
     assert row["b_over_a"]["cpu_ms_per_tx"]["n"] == 1
+    assert row["b_over_a"]["cpu_over_reference"]["n"] == 1
     json.dumps(res)  # what ab.json holds
     # Each run's consortium (~1 GB at full size) is deleted when it is done.
     assert not any(os.path.exists(os.path.join(out, f"run-{i}", "cluster")) for i in (1, 2))
@@ -124,5 +139,6 @@ def test_together_runs_both_versions_at_once_on_consortia_of_their_own(tmp_path,
         (step,) = r["steps"]
         assert step["committed_tx_per_s"] > 0 and step["cpu_ms_per_tx"] > 0
         assert step["not_committed"] == {"error": 0, "timeout": 0}
+        assert step["reference_us_per_tx"] is None  # the other consortium's load would be in it
     assert res["comparison"][0]["b_over_a"]["cpu_ms_per_tx"]["n"] == 2
     assert not any(os.path.exists(os.path.join(out, f"round-{r}-{w}", "cluster")) for r in (1, 2) for w in "AB")
