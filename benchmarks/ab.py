@@ -23,7 +23,10 @@ measures one node's pipeline in one process (`benchmarks.common.node_pipeline_re
 ~4 s, the generator's checkout) and the comparison adds the ratio B/A of CPU per tx per node
 over that reference, which takes out how fast the machine was at each step (the Ed25519 rate
 does not follow it: 2026-11-27 saw a ~45 % swing within a minute that only the pipeline
-reference showed). Together, the reference would carry the other consortium's load: none.
+reference showed). On a steady machine the reference's own spread (338-397 µs over six runs
+within ten minutes) makes that ratio wider than the plain CPU-per-tx one; it is for runs
+between which the machine swung by more. Together, the reference would carry the other
+consortium's load: none.
 """
 
 from __future__ import annotations
