@@ -108,14 +108,15 @@ class Services:
         self.projection.close()
 
     def on_commit(self, prepared) -> None:
-        self.catch_up()
+        self.catch_up(prepared)
 
-    def catch_up(self) -> None:
-        """Bring the projection to the head. A failure is logged and counted, never raised into
-        the commit path: consensus goes on, the projection lags (see /health) and retries at
-        the next commit."""
+    def catch_up(self, latest=None) -> None:
+        """Bring the projection to the head (`latest`: the block just committed, whose verified
+        txs spare it a parse). A failure is logged and counted, never raised into the commit
+        path: consensus goes on, the projection lags (see /health) and retries at the next
+        commit."""
         try:
-            self.projection.catch_up()
+            self.projection.catch_up(latest=latest)
             self.projection_error = None
         except Exception as exc:  # noqa: BLE001 - the commit path must not die with the projection
             self.projection_error = f"{type(exc).__name__}: {exc}"

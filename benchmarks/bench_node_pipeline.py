@@ -126,7 +126,7 @@ def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None
             proposer.commit(prepared, cert)
             validator.commit(peer, cert)
             t4 = time.perf_counter()
-            projection.catch_up()
+            projection.listener(peer)  # as a node's commit listener: with the block it just committed
             blocks_projected += 1
             if blocks_projected % checkpoint_every == 0:
                 _busy, _log_frames, copied = checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()

@@ -37,7 +37,7 @@ import logging
 import os
 import sqlite3
 import time
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from cadastre import canon, facts, records, schema, source
 from cadastre.checkpoint import WalCheckpointer
@@ -199,17 +199,20 @@ class Projection:
     # --- applying ----------------------------------------------------------------------------
     def listener(self, prepared) -> None:
         """NodeRuntime.commit_listeners entry: catch up to the chain's head."""
-        self.catch_up()
+        self.catch_up(latest=prepared)
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every committed block above the cursor; the number applied."""
+    def catch_up(self, progress: Progress | None = None, *, latest=None) -> int:
+        """Apply every committed block above the cursor; the number applied. `latest` is the
+        PreparedBlock the node just committed, if the caller has it: that block's txs are then
+        taken as this node verified them instead of parsed again from the store."""
         chain = self.chain
         applied = 0
         target = chain.head.height
         if self.height < 0:
             self.apply_genesis()
         while self.height < target:
-            self.apply_block(self.height + 1)
+            height = self.height + 1
+            self.apply_block(height, verified=latest.txs if latest is not None and latest.height == height else None)
             applied += 1
             if progress is not None:
                 progress(self.height, target)
@@ -240,8 +243,9 @@ class Projection:
             self._latest.clear()
             raise
 
-    def apply_block(self, height: int, *, force: bool = False) -> bool:
-        """Project block `height`; False when it was already applied (and not forced)."""
+    def apply_block(self, height: int, *, force: bool = False, verified: Sequence[VerifiedTx] | None = None) -> bool:
+        """Project block `height`; False when it was already applied (and not forced).
+        `verified`: the block's txs as this node verified them, in block order (optional)."""
         if height <= self.height and not force:
             return False
         # Forcing is for re-applying the last block (it must change nothing); an older one
@@ -262,8 +266,7 @@ class Projection:
             )
             tx_rows = []
             events: list[tuple[bytes | None, pb.Event]] = []
-            # Right behind the head the txs are still in memory as verified: no second parse.
-            verified = chain.committed_txs(height)
+            # The block just committed: its txs are in memory as verified, no second parse.
             assert verified is None or len(verified) == len(block.txs), f"height {height}: the chain remembers {len(verified)} txs of {len(block.txs)}"
             for idx, (env_bytes, receipt) in enumerate(zip(block.txs, results.receipts)):
                 tx_rows.append(self._tx_row(height, idx, env_bytes, receipt) if verified is None else self._verified_tx_row(height, idx, verified[idx], receipt))

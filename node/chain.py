@@ -16,7 +16,6 @@ May import: node.*, proto.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import itertools
 from typing import Callable, Iterable, Sequence
@@ -38,7 +37,6 @@ ZERO_HASH = bytes(32)
 # write makes a new path of nodes, so a small cache soon evicts the leaves of records that
 # are read again later, and each miss is a LevelDB read plus a hash check.
 STATE_CACHE_NODES = 400_000
-COMMITTED_TXS_KEPT = 8       # blocks: the projection runs a block or two behind the head at most
 # Values of the head state by key (a "flat" read cache in front of the tree, like geth's
 # snapshot layer): execution reads ~7 records per tx, and a tree read walks ~5 nodes. Filled
 # from tree reads at the head root and from each committed block's writes, so every entry is
@@ -139,10 +137,6 @@ class Chain:
         self.tree = StateTree(kv, self.hash, cache_size=STATE_CACHE_NODES)
         self._prepared: dict[bytes, PreparedBlock] = {}
         self._head_values: dict[bytes, bytes | None] = {}
-        # The verified txs of the last few blocks this process committed, so that readers
-        # right behind the head (the cadastre projection) need not parse their envelopes
-        # again; a block committed by sync or before a restart is simply not here.
-        self._committed_txs: collections.deque[tuple[int, Sequence[VerifiedTx]]] = collections.deque(maxlen=COMMITTED_TXS_KEPT)
         # Counts committed blocks that wrote a revocation: what a cache of is_revoked answers
         # is valid for (the mempool asks for every signer of every tx it admits).
         self.revocation_epoch = 0
@@ -432,18 +426,9 @@ class Chain:
         self.head = Head(prepared.height, prepared.block_hash, prepared.header.time_ms, prepared.execution.state_root)
         self.tree.remember(prepared.execution.new_nodes, root=prepared.execution.state_root)
         self._head_values.update(prepared.execution.writes)
-        self._committed_txs.append((prepared.height, prepared.txs))
         if prepared.execution.wrote_revocation:  # found while executing: no second pass over the writes
             self.revocation_epoch += 1
         self._prepared.clear()
-
-    def committed_txs(self, height: int) -> Sequence[VerifiedTx] | None:
-        """The verified txs of block `height`, in block order, if this process committed it
-        lately; None otherwise (read the block then)."""
-        for h, txs in self._committed_txs:
-            if h == height:
-                return txs
-        return None
 
     def commit_records(self, prepared: PreparedBlock, commit: bytes) -> dict[bytes, bytes]:
         """Every record committing `prepared` writes (the auditor recomputes the same)."""
