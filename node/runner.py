@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import grpc
 
@@ -94,22 +94,24 @@ class NodeRuntime:
         with self.cpu.stage("admission"):
             return self._admit(envelope)
 
-    def submit_many(self, envelopes: list[bytes]) -> list[VerifiedTx | TamgaError]:
+    def submit_many(self, envelopes: Sequence[bytes], *, announce: bool = True) -> list[VerifiedTx | TamgaError]:
         """Admit each envelope, in order: its VerifiedTx, or the typed error that refused it.
-        For a client's batch (SubmitStream): the CPU meter is read once per batch, not twice
-        per tx (a reading is a system call)."""
+        For a batch (a client's SubmitStream message, a peer's gossip): the CPU meter is read
+        once per batch, not twice per tx (a reading is a system call). `announce=False` for
+        txs a peer gossiped: they are not passed on to the engine to gossip again."""
         out: list[VerifiedTx | TamgaError] = []
         with self.cpu.stage("admission"):
             for envelope in envelopes:
                 try:
-                    out.append(self._admit(envelope))
+                    out.append(self._admit(envelope, announce))
                 except TamgaError as err:
                     out.append(err)
         return out
 
-    def _admit(self, envelope: bytes) -> VerifiedTx:
+    def _admit(self, envelope: bytes, announce: bool = True) -> VerifiedTx:
         tx = self.mempool.add(envelope)
-        self.engine.tx_added(tx)
+        if announce:
+            self.engine.tx_added(tx)
         return tx
 
     def on_committed(self, prepared: PreparedBlock) -> None:

@@ -107,3 +107,24 @@ async def test_a_batch_is_admitted_under_one_meter_reading_and_each_refusal_stay
     assert isinstance(got[1], MalformedInput)
     assert isinstance(got[3], TamgaError) and got[3].code == "DUPLICATE_TX"  # already pending: refused, nothing changed
     assert rt.mempool.get(got[0].tx_id) is not None and rt.mempool.get(got[2].tx_id) is not None
+
+
+@pytest.mark.anyio
+async def test_a_peers_gossiped_batch_is_admitted_without_being_announced_again(api_node):  # noqa: F811
+    """Txs a peer gossiped go into the mempool but not back to the engine (which would gossip
+    them again); a client's txs are announced."""
+    node = api_node
+    p = node.people
+    envs = [node.envelope(B.claim_register(CN, p.stranger.iin, "lawsuit", f"case 3-{i}/2026", [B.doc("c.pdf", b"y")]), p.stranger)
+            for i in range(2)]
+    rt = node.rt
+    announced = []
+    real_added = rt.engine.tx_added
+    rt.engine.tx_added = lambda tx: announced.append(tx.tx_id) or real_added(tx)
+    try:
+        gossiped = rt.submit_many([envs[0]], announce=False)
+        submitted = rt.submit_many([envs[1]])
+    finally:
+        rt.engine.tx_added = real_added
+    assert rt.mempool.get(gossiped[0].tx_id) is not None and rt.mempool.get(submitted[0].tx_id) is not None
+    assert announced == [submitted[0].tx_id]
