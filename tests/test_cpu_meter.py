@@ -89,9 +89,7 @@ async def test_a_batch_is_admitted_under_one_meter_reading_and_each_refusal_stay
     from node.errors import MalformedInput, TamgaError
 
     node = api_node
-    p = node.people
-    good = [node.envelope(B.claim_register(CN, p.stranger.iin, "lawsuit", f"case 2-{i}/2026", [B.doc("c.pdf", b"x")]), p.stranger)
-            for i in range(2)]
+    good = _claims(node, 2, 2)
     rt = node.rt
     readings = []
     real_clock = rt.cpu.clock
@@ -114,9 +112,7 @@ async def test_a_peers_gossiped_batch_is_admitted_without_being_announced_again(
     """Txs a peer gossiped go into the mempool but not back to the engine (which would gossip
     them again); a client's txs are announced."""
     node = api_node
-    p = node.people
-    envs = [node.envelope(B.claim_register(CN, p.stranger.iin, "lawsuit", f"case 3-{i}/2026", [B.doc("c.pdf", b"y")]), p.stranger)
-            for i in range(2)]
+    envs = _claims(node, 3, 2)
     rt = node.rt
     announced = []
     real_added = rt.engine.tx_added
@@ -128,3 +124,10 @@ async def test_a_peers_gossiped_batch_is_admitted_without_being_announced_again(
         rt.engine.tx_added = real_added
     assert rt.mempool.get(gossiped[0].tx_id) is not None and rt.mempool.get(submitted[0].tx_id) is not None
     assert announced == [submitted[0].tx_id]
+
+
+def _claims(node, series: int, n: int) -> list[bytes]:
+    """`n` distinct signed legal-claim envelopes (case numbers `series`-0, `series`-1, ...)."""
+    p = node.people
+    return [node.envelope(B.claim_register(CN, p.stranger.iin, "lawsuit", f"case {series}-{i}/2026", [B.doc("c.pdf", b"x")]), p.stranger)
+            for i in range(n)]
