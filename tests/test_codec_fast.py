@@ -82,3 +82,64 @@ def test_trusted_decoder_reads_what_the_strict_decoder_reads(value):
 def test_trusted_decoder_refuses_bad_msgpack_with_a_typed_error(data):
     with pytest.raises(MalformedInput, match="not valid msgpack"):
         codec.decode_trusted(data)
+
+
+# --- the strict decoder: ormsgpack plus a re-encoding check ------------------------------
+def reference_decode(data: bytes):
+    """What `decode` accepted before it used ormsgpack: msgpack unpacks, `encode` re-encodes
+    (refusing floats, non-str keys, other types, deep nesting), and the bytes must match."""
+    import msgpack
+
+    try:
+        value = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
+    except Exception:
+        return "refused"
+    try:
+        if codec.encode(value) != data:
+            return "refused"
+    except MalformedInput:
+        return "refused"
+    return value
+
+
+def decoded(data: bytes):
+    try:
+        return codec.decode(data)
+    except MalformedInput:
+        return "refused"
+
+
+@settings(max_examples=400)
+@given(values)
+def test_strict_decoder_accepts_exactly_the_canonical_bytes_of_a_value(value):
+    data = codec.encode(value)
+    assert codec.decode(data) == reference_decode(data)
+    # Any other byte string for the same value is refused: one byte changed or added.
+    assert decoded(data + b"\xc0") == "refused"
+
+
+@settings(max_examples=600)
+@given(st.binary(max_size=64) | values.map(codec.encode).flatmap(
+    lambda b: st.tuples(st.just(b), st.integers(0, max(0, len(b) - 1)), st.integers(0, 255)).map(
+        lambda t: t[0][:t[1]] + bytes([t[2]]) + t[0][t[1] + 1:])))
+def test_strict_decoder_agrees_with_the_reference_on_any_bytes(data):
+    # Random bytes and canonical encodings with one byte overwritten: floats, other
+    # integer widths, ext types, bad UTF-8, truncations all come up.
+    assert decoded(data) == reference_decode(data)
+
+
+@pytest.mark.parametrize("depth", [31, 32, 33, 34])
+@pytest.mark.parametrize("inner", [b"\xc0", b"\x90", b"\x80", b""])
+def test_strict_decoder_draws_the_depth_limit_where_the_reference_does(depth, inner):
+    for opener in (b"\x91", b"\x81\xa1a"):
+        if not inner:  # the innermost container empty
+            data = opener * (depth - 1) + (b"\x90" if opener == b"\x91" else b"\x80")
+        else:
+            data = opener * depth + inner
+        assert decoded(data) == reference_decode(data), (depth, inner, opener)
+
+
+@pytest.mark.parametrize("data", [b"\xcb" + bytes(8), b"\xca" + bytes(4), b"\x81\xa1a\xcb" + bytes(8), b"\x91\xcb" + bytes(8)])
+def test_strict_decoder_refuses_floats_by_name(data):
+    with pytest.raises(MalformedInput, match="floats are not allowed"):
+        codec.decode(data)
