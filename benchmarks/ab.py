@@ -1,10 +1,14 @@
 """Two versions of the nodes compared under saturation, run alternately or together.
 
     .venv/bin/python -m benchmarks.ab A B [--rounds 3] [--clients 1024] [--steps 2] [--together] [--json]
+        [--python-a PATH] [--python-b PATH]
 
 A and B are versions of the nodes' code: a git ref (a commit hash, a branch, a tag, HEAD~1)
 or `worktree`, each optionally followed by `:NAME=VALUE[,NAME=VALUE...]`, environment
 settings for the node processes (`HEAD` against `HEAD:PYTHONHASHSEED=0`, say).
+`--python-a`/`--python-b PATH` run that version's nodes (and its in-process reference) on
+another interpreter, a venv's python with Tamga's dependencies installed: `HEAD HEAD
+--python-b /tmp/osvenv/bin/python` compares two builds of CPython on the same code.
 
 Why: on this shared 2-core machine one version's throughput at saturation differs by 10-30 %
 from run to run, even minutes apart (the same commit's first N=1024 step did 758 to 951 tx/s
@@ -56,6 +60,7 @@ class Variant:
     spec: str           # as given on the command line: the label in the output
     ref: str            # a git ref, or WORKTREE
     env: dict[str, str]
+    python: str = sys.executable  # the interpreter its nodes run on (--python-a/--python-b)
 
 
 def parse_variant(spec: str) -> Variant:
@@ -125,7 +130,7 @@ def snapshots(a: Variant, b: Variant, out: str) -> dict[str, dict]:
 async def _open(variant: Variant, code: dict, out: str, settings: Settings, ui: Ui, *, step_reference: bool = False) -> Context:
     """A fresh consortium of `variant`, started, with the generator's drivers for it. With
     `step_reference`, each step first measures the in-process pipeline reference."""
-    ctx = Context(settings, out, ui, t_run0=time.monotonic(), code_root=code["root"], step_reference=step_reference)
+    ctx = Context(settings, out, ui, t_run0=time.monotonic(), code_root=code["root"], step_reference=step_reference, python=variant.python)
     await open_consortium(ctx, variant.env)
     return ctx
 
@@ -192,7 +197,7 @@ async def run_together(variants: dict[str, Variant], codes: dict[str, dict], out
 async def run(a: Variant, b: Variant, codes: dict[str, dict], *, rounds: int, clients: int, steps: int, out: str, ui: Ui, settings: Settings,
               together: bool = False) -> dict:
     for which, v in (("A", a), ("B", b)):
-        ui.say(f"{which} = {v.spec}: code of {codes[which]['commit']}" + (f", env {v.env}" if v.env else ""))
+        ui.say(f"{which} = {v.spec}: code of {codes[which]['commit']}" + (f", env {v.env}" if v.env else "") + f", on {v.python}")
     versions = {"A": a, "B": b}
     runs = []
     if together:
@@ -215,8 +220,8 @@ async def run(a: Variant, b: Variant, codes: dict[str, dict], *, rounds: int, cl
             _say_run(ui, which, res)
     return {
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "A": {"spec": a.spec, "commit": codes["A"]["commit"], "env": a.env},
-        "B": {"spec": b.spec, "commit": codes["B"]["commit"], "env": b.env},
+        "A": {"spec": a.spec, "commit": codes["A"]["commit"], "env": a.env, "python": a.python},
+        "B": {"spec": b.spec, "commit": codes["B"]["commit"], "env": b.env, "python": b.python},
         "clients": clients, "steps": steps, "rounds": rounds, "step_s": settings.sat_step_s, "together": together,
         "runs": runs,
         "comparison": compare(runs),
@@ -231,7 +236,7 @@ def _say_run(ui: Ui, which: str, res: dict) -> None:
 
 
 def print_result(res: dict) -> None:
-    print(f"A = {res['A']['spec']} ({res['A']['commit'][:12]}), B = {res['B']['spec']} ({res['B']['commit'][:12]}); "
+    print(f"A = {res['A']['spec']} ({res['A']['commit'][:12]}{_on(res['A'])}), B = {res['B']['spec']} ({res['B']['commit'][:12]}{_on(res['B'])}); "
           f"N={res['clients']}, {res['rounds']} rounds of {res['steps']} steps of {res['step_s']:.0f} s"
           + (", A and B at the same time" if res.get("together") else ""))
     for r in res["runs"]:
@@ -243,6 +248,12 @@ def print_result(res: dict) -> None:
         print(f"step {row['step']}: CPU per tx B/A {_fmt(ratio)}; tx/s B/A {_fmt(rate)}")
         if row["b_over_a"].get("cpu_over_reference"):
             print(f"        CPU per tx over the in-process reference B/A {_fmt(row['b_over_a']['cpu_over_reference'])}")
+
+
+def _on(version: dict) -> str:
+    """Where the interpreters differ, which one a version ran on."""
+    python = version.get("python")
+    return f", on {python}" if python and python != sys.executable else ""
 
 
 def _fmt(s: dict | None) -> str:
@@ -257,12 +268,20 @@ def main(argv=None) -> int:
     ap.add_argument("--clients", type=int, default=1024, help="closed-loop clients N (default %(default)s)")
     ap.add_argument("--steps", type=int, default=2, help="saturation steps per run, each on the chain the one before grew (default %(default)s)")
     ap.add_argument("--step-s", type=float, default=Settings.sat_step_s, help="seconds per step (default %(default)s)")
+    ap.add_argument("--python-a", default=sys.executable, metavar="PATH",
+                    help="the interpreter A's nodes run on, with Tamga's dependencies installed (default: this one)")
+    ap.add_argument("--python-b", default=sys.executable, metavar="PATH", help="the interpreter B's nodes run on (default: this one)")
     ap.add_argument("--out", help="directory for ab.json (default benchmarks/results/ab-<time>)")
     ap.add_argument("--together", action="store_true", help="run A and B at the same time, each on its own consortium, instead of one after the other")
     ap.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
     args = ap.parse_args(argv)
     if args.rounds < 1 or args.steps < 1 or args.clients < 1 or args.step_s <= Settings.sat_warmup_s:
         ap.error(f"--rounds, --steps and --clients must be at least 1, and --step-s more than the {Settings.sat_warmup_s:.0f} s warm-up")
+    for flag, path in (("--python-a", args.python_a), ("--python-b", args.python_b)):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            ap.error(f"{flag} {path}: not an executable file")
+    args.a = dataclasses.replace(args.a, python=args.python_a)
+    args.b = dataclasses.replace(args.b, python=args.python_b)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = os.path.abspath(args.out or os.path.join(root, "benchmarks", "results", datetime.datetime.now().strftime("ab-%Y%m%d-%H%M%S")))
     os.makedirs(out, exist_ok=True)

@@ -53,14 +53,15 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PIPELINE_REFERENCE_TXS = 3000
 
 
-def node_pipeline_reference(txs: int = PIPELINE_REFERENCE_TXS) -> float:
+def node_pipeline_reference(txs: int = PIPELINE_REFERENCE_TXS, python: str = sys.executable) -> float:
     """µs of CPU per tx of one node's whole pipeline (admission, execution, commit,
     projection) in one process, now: `benchmarks.bench_node_pipeline` on a small chain
     (~4 s), run from this checkout. Unlike the Ed25519 loop it touches memory the way a node
     does (dicts of cached tree nodes, LevelDB, SQLite), so it also moves when neighbours on a
     shared machine slow memory down; measured just before a load step, it says how fast the
-    machine was for that step. RuntimeError when the run fails."""
-    run = subprocess.run([sys.executable, "-m", "benchmarks.bench_node_pipeline", "--txs", str(txs), "--json"],
+    machine was for that step. `python`: the interpreter to run it on (the nodes'). RuntimeError
+    when the run fails."""
+    run = subprocess.run([python, "-m", "benchmarks.bench_node_pipeline", "--txs", str(txs), "--json"],
                          cwd=REPO_ROOT, capture_output=True, text=True)
     if run.returncode != 0:
         raise RuntimeError(f"bench_node_pipeline exited {run.returncode}: {run.stderr.strip()[-500:]}")
@@ -68,7 +69,22 @@ def node_pipeline_reference(txs: int = PIPELINE_REFERENCE_TXS) -> float:
 
 
 def machine() -> dict:
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "interpreter": os.path.realpath(sys.executable), "libpython": libpython_linkage()}
+
+
+def libpython_linkage(maps_path: str = "/proc/self/maps") -> str:
+    """How this interpreter carries the CPython runtime: "shared" when libpython is a shared
+    library mapped into the process (a default pyenv or source build: position-independent
+    code and calls through the PLT, slower), "static" when it is linked into the executable
+    (what distributions ship, built with PGO and LTO as well), "unknown" off Linux. Read off
+    the process's own memory map, not sysconfig, which describes how the distribution built
+    its shared library, not its executable (Debian's says shared for a static binary)."""
+    try:
+        with open(maps_path) as maps:
+            return "shared" if any("libpython" in line for line in maps) else "static"
+    except OSError:
+        return "unknown"
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:

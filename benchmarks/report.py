@@ -69,6 +69,7 @@ class Context:
     t_run0: float = 0.0
     code_root: str = ""
     step_reference: bool = False   # measure benchmarks.common.node_pipeline_reference before each saturation step
+    python: str = sys.executable   # the interpreter the nodes (and the reference) run on
 
 
 async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: bool = False) -> dict:
@@ -149,6 +150,7 @@ async def open_consortium(ctx: Context, env: dict | None = None) -> None:
     s = ctx.settings
     ctx.cluster, ctx.pop = consortium.create(os.path.join(ctx.out, "cluster"), people=s.people, objects=s.objects, code_root=ctx.code_root)
     ctx.cluster.env.update(env or {})
+    ctx.cluster.python = ctx.python
     try:
         await asyncio.to_thread(consortium.start, ctx.cluster)
     except BaseException:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -84,6 +86,15 @@ def test_a_snapshot_is_of_the_commit_the_ref_names_and_a_bad_ref_is_refused(tmp_
     assert not (out / "ab.json").exists()
 
 
+def test_an_interpreter_that_cannot_run_is_refused_before_anything_runs(tmp_path, capsys):
+    out = tmp_path / "cli"
+    with pytest.raises(SystemExit) as stopped:
+        ab.main(["HEAD", "HEAD", "--python-b", str(tmp_path / "no-python"), "--out", str(out)])
+    assert stopped.value.code == 2
+    assert f"--python-b {tmp_path / 'no-python'}: not an executable file" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.processes
 def test_a_short_real_comparison_measures_every_run_and_cleans_up(tmp_path, monkeypatch):
     seen_env = []
@@ -94,12 +105,24 @@ def test_a_short_real_comparison_measures_every_run_and_cleans_up(tmp_path, monk
         real_start(cluster, timeout_s)
 
     monkeypatch.setattr(consortium, "start", start)
-    a, b = ab.parse_variant("worktree"), ab.parse_variant("worktree:TAMGA_AB_MARK=b")
+    # B's nodes run on "another interpreter": this one behind a wrapper that logs each start.
+    calls = tmp_path / "wrapper-calls"
+    wrapper = tmp_path / "other-python"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    a = ab.parse_variant("worktree")
+    b = dataclasses.replace(ab.parse_variant("worktree:TAMGA_AB_MARK=b"), python=str(wrapper))
     settings = Settings.quick_settings(people=60, objects=300, sat_step_s=3.0, sat_warmup_s=0.5)
     out = str(tmp_path)
     res = asyncio.run(ab.run(a, b, ab.snapshots(a, b, out), rounds=1, clients=4, steps=1, out=out, ui=Ui(quiet=True), settings=settings))
     assert [(r["round"], r["which"]) for r in res["runs"]] == [(0, "A"), (0, "B")]
     assert seen_env == [{}, {"TAMGA_AB_MARK": "b"}]
+    # B's four nodes and B's step reference ran on B's interpreter, A's nothing.
+    started = calls.read_text().splitlines()
+    assert sum("cli.main node run" in c for c in started) == 4
+    assert sum("benchmarks.bench_node_pipeline" in c for c in started) == 1
+    assert len(started) == 5
+    assert res["B"]["python"] == str(wrapper) and res["A"]["python"] == sys.executable
     for r in res["runs"]:
         (step,) = r["steps"]
         assert step["committed_tx_per_s"] > 0 and step["cpu_ms_per_tx"] > 0

@@ -62,13 +62,14 @@ class BenchCluster(Cluster):
     run from a code snapshot (`code_root`) instead of the working tree."""
 
     code_root: str = ROOT
+    python: str = sys.executable  # the interpreter the nodes run on (benchmarks.ab --python-b)
 
     def start(self, name: str, extra_env: dict | None = None, wrapper: list[str] | None = None) -> None:  # type: ignore[override]
         assert name not in self.procs or self.procs[name].poll() is not None, f"{name} is running"
         env = {**os.environ, **self.env, **(extra_env or {}), "PYTHONPATH": self.code_root}
         log = open(os.path.join(self.dir, f"{name}.stderr.log"), "ab")
         self.procs[name] = subprocess.Popen(
-            [*(wrapper or []), sys.executable, "-m", "cli.main", "node", "run", "--config", self.config_files[name]],
+            [*(wrapper or []), self.python, "-m", "cli.main", "node", "run", "--config", self.config_files[name]],
             stdout=log, stderr=log, env=env, cwd=self.code_root, start_new_session=True,
         )
 

@@ -291,7 +291,7 @@ async def _pipeline_reference(ctx) -> float | None:
     """The in-process pipeline reference (benchmarks.common.node_pipeline_reference), taken
     while the consortium is idle between steps; None, said aloud, when it could not run."""
     try:
-        return round(await asyncio.to_thread(node_pipeline_reference), 1)
+        return round(await asyncio.to_thread(node_pipeline_reference, python=getattr(ctx, "python", sys.executable)), 1)
     except RuntimeError as exc:
         ctx.ui.say(f"[yellow]the in-process pipeline reference did not run: {exc}[/yellow]")
         return None

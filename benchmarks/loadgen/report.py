@@ -154,7 +154,10 @@ def markdown(r: dict, plots: dict) -> str:
     L: list[str] = []
     add = L.append
     add(f"# Tamga benchmark report ({r['started']})\n")
-    add(f"Machine: {r['machine']['cpus']} cores, Python {r['machine']['python']}, {r['machine']['platform']}. "
+    m = r["machine"]
+    # Older results carry no interpreter fields.
+    interp = f" ({m['interpreter']}, libpython {m['libpython']})" if m.get("interpreter") else ""
+    add(f"Machine: {m['cpus']} cores, Python {m['python']}{interp}, {m['platform']}. "
         f"Command: `.venv/bin/python -m benchmarks.report{' --quick' if s['quick'] else ''}`; run took {r.get('total_seconds', 0) / 60:.1f} min "
         f"(phases: {', '.join(f'{k} {v:.0f} s' for k, v in r['phase_seconds'].items())}).\n")
     code = r.get("code") or {}
