@@ -10,7 +10,10 @@ on a connection of its own. Python's sqlite3 releases the GIL while SQLite works
 runs meanwhile. A PASSIVE checkpoint never blocks the writer or readers: it copies what no
 reader still needs and the rest waits for the next one.
 
-May import: sqlite3, threading, logging.
+The thread is named in the kernel (node.cpu_meter.CHECKPOINT_THREAD), so its CPU shows apart
+from LevelDB's compactions in the node's metrics and in `top -H`.
+
+May import: sqlite3, threading, logging, node.cpu_meter.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+
+from node.cpu_meter import CHECKPOINT_THREAD, name_os_thread
 
 log = logging.getLogger("tamga.cadastre")
 
@@ -67,6 +72,7 @@ class WalCheckpointer:
         self._db.close()
 
     def _run(self) -> None:
+        name_os_thread(CHECKPOINT_THREAD)
         while True:
             with self._cv:
                 self._cv.wait_for(lambda: self._poked > self._done or self._stopping)

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from contracts import builders as B
-from node.cpu_meter import STAGES, CpuMeter
+from node.cpu_meter import CHECKPOINT_THREAD, STAGES, CpuMeter, name_os_thread, other_threads_cpu
 from tests.cadastre_support import CN, api_node  # noqa: F401  (api_node is a fixture)
 
 
@@ -76,7 +76,8 @@ async def test_node_metrics_show_cpu_by_part(api_node):  # noqa: F811
         if line.startswith("tamga_cpu_seconds_total{"):
             label, value = line.split("} ")
             parts[label.split('"')[1]] = float(value)
-    assert set(parts) == {*STAGES, "loop_other", "threads"}
+    # Linux: the threads off the event loop by kind (gRPC's, the checkpointer, LevelDB's).
+    assert set(parts) == {*STAGES, "loop_other", "grpc_threads", "checkpoint_thread", "other_threads"}
     # The submission was admitted, sealed, committed and projected on this node.
     assert parts["admission"] > 0 and parts["build"] > 0 and parts["commit"] > 0 and parts["cadastre"] > 0
     assert parts["validate"] == 0.0  # a single validator validates no one's proposals
@@ -131,3 +132,68 @@ def _claims(node, series: int, n: int) -> list[bytes]:
     p = node.people
     return [node.envelope(B.claim_register(CN, p.stranger.iin, "lawsuit", f"case {series}-{i}/2026", [B.doc("c.pdf", b"x")]), p.stranger)
             for i in range(n)]
+
+
+def _fake_task(root, tid: int, name: str, utime: int, stime: int) -> None:
+    d = root / str(tid)
+    d.mkdir()
+    # The fields after the name, as the kernel writes them; utime and stime are the 14th and 15th.
+    rest = ["S"] + ["0"] * 10 + [str(utime), str(stime)] + ["0"] * 30
+    (d / "stat").write_text(f"{tid} ({name}) " + " ".join(rest) + "\n")
+
+
+def test_other_threads_are_summed_by_kind_and_the_event_loop_is_left_out(tmp_path):
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    _fake_task(tmp_path, 100, "python3", 500 * tick, 0)             # the event loop: measured by its own clock
+    _fake_task(tmp_path, 101, "event_engine", 2 * tick, tick)       # gRPC
+    _fake_task(tmp_path, 102, "grpc_global_tim", 0, tick)           # gRPC
+    _fake_task(tmp_path, 103, CHECKPOINT_THREAD, tick, tick)        # the cadastre's checkpointer
+    _fake_task(tmp_path, 104, "python3", 7 * tick, 0)               # unnamed: LevelDB's compaction
+    _fake_task(tmp_path, 105, "a (b) c", 3 * tick, 0)               # a name with spaces and parentheses
+    assert other_threads_cpu(100, str(tmp_path)) == {"grpc_threads": 4.0, "checkpoint_thread": 2.0}
+    assert other_threads_cpu(100, str(tmp_path / "missing")) is None  # no /proc: not told apart
+
+
+def test_a_named_thread_shows_under_its_name_with_the_cpu_it_used():
+    import os
+
+    if not os.path.isdir("/proc/self/task"):
+        assert other_threads_cpu(threading.get_native_id()) is None
+        return
+    meter = CpuMeter()
+    before = meter.snapshot()["threads"]
+    seen = []
+
+    def work():
+        name_os_thread(CHECKPOINT_THREAD)
+        _burn(0.3)
+        # Read while this thread still runs: a thread that has ended is gone from /proc/self/task.
+        seen.append(meter.snapshot()["threads"])
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(timeout=5)
+    assert before["checkpoint_thread"] == 0.0
+    assert seen[0]["checkpoint_thread"] >= 0.25
+
+
+def test_the_checkpointer_names_its_thread(tmp_path):
+    import os
+    import sqlite3
+
+    from cadastre.checkpoint import WalCheckpointer
+
+    path = str(tmp_path / "c.sqlite")
+    sqlite3.connect(path).execute("PRAGMA journal_mode=WAL").fetchone()
+    ckpt = WalCheckpointer(path)
+    try:
+        ckpt.poke()
+        assert ckpt.wait_idle(5.0)
+        if os.path.isdir("/proc/self/task"):
+            tid = ckpt._thread.native_id
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                assert f.read().strip() == CHECKPOINT_THREAD
+    finally:
+        ckpt.close()
