@@ -100,14 +100,10 @@ class _CpuCollector:
         loop = snap["event_loop"]
         if loop is not None:
             stages.add_metric(["loop_other"], max(0.0, loop - sum(snap["stages"].values())))
-            off_loop = max(0.0, snap["process"] - loop)
-            named = snap.get("threads")
-            if named is None:
-                stages.add_metric(["threads"], off_loop)
+            threads = snap.get("threads")
+            if threads is None:
+                stages.add_metric(["threads"], max(0.0, snap["process"] - loop))
             else:
-                # The named threads are read in clock ticks: the remainder is what keeps the
-                # parts adding up to the process's CPU.
-                for part, seconds in named.items():
+                for part, seconds in threads.items():
                     stages.add_metric([part], seconds)
-                stages.add_metric(["other_threads"], max(0.0, off_loop - sum(named.values())))
         yield stages

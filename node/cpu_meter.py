@@ -45,16 +45,16 @@ def name_os_thread(name: str) -> None:
         pass
 
 
-def other_threads_cpu(loop_native_id: int, task_dir: str = "/proc/self/task") -> dict[str, float] | None:
-    """CPU seconds of the process's threads other than the event loop's, summed by kind:
-    'grpc_threads' and 'checkpoint_thread' (by name); None where there is no /proc to read.
-    Threads that have ended are not listed there: their CPU is only in the process's clock."""
+def read_threads(loop_native_id: int, task_dir: str = "/proc/self/task") -> dict[str, tuple[str | None, float]] | None:
+    """Every thread of the process but the event loop's: thread id -> (kind, CPU seconds), the
+    kind 'grpc_threads' or 'checkpoint_thread' by the thread's name, None for the others
+    (LevelDB's compaction thread). None where there is no /proc to read."""
     try:
         tids = os.listdir(task_dir)
     except OSError:
         return None
     tick = os.sysconf("SC_CLK_TCK")
-    out = {"grpc_threads": 0.0, "checkpoint_thread": 0.0}
+    out: dict[str, tuple[str | None, float]] = {}
     for tid in tids:
         if tid == str(loop_native_id):
             continue
@@ -67,11 +67,47 @@ def other_threads_cpu(loop_native_id: int, task_dir: str = "/proc/self/task") ->
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
         seconds = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-        if name == CHECKPOINT_THREAD:
-            out["checkpoint_thread"] += seconds
-        elif name.startswith(GRPC_THREAD_PREFIXES):
-            out["grpc_threads"] += seconds
+        kind = "checkpoint_thread" if name == CHECKPOINT_THREAD else "grpc_threads" if name.startswith(GRPC_THREAD_PREFIXES) else None
+        out[tid] = (kind, seconds)
     return out
+
+
+class ThreadParts:
+    """The CPU off the event loop by kind, as counters that never go down: 'grpc_threads',
+    'checkpoint_thread' and 'other_threads' (the rest of the process's CPU off the loop).
+
+    Why it keeps state: a thread that ends leaves /proc (gRPC's pool grows and shrinks), and its
+    CPU would drop out of its kind's sum; here it stays, as of its last reading. Threads are
+    read in clock ticks and the process in nanoseconds, so the remainder is held at its highest
+    value. Any thread may read (the API's scrape, the benchmark)."""
+
+    KINDS = ("grpc_threads", "checkpoint_thread")
+
+    def __init__(self, loop_native_id: int, task_dir: str = "/proc/self/task"):
+        self.loop_native_id = loop_native_id
+        self.task_dir = task_dir
+        self._lock = threading.Lock()
+        self._last: dict[str, tuple[str | None, float]] = {}
+        self._ended = dict.fromkeys(self.KINDS, 0.0)
+        self._other = 0.0
+
+    def read(self, off_loop_seconds: float) -> dict[str, float] | None:
+        now = read_threads(self.loop_native_id, self.task_dir)
+        if now is None:
+            return None
+        with self._lock:
+            for tid, (kind, seconds) in self._last.items():
+                cur = now.get(tid)
+                if kind is not None and (cur is None or cur[0] != kind or cur[1] < seconds):
+                    self._ended[kind] += seconds  # ended, or its id now names another thread
+            self._last = now
+            parts = dict(self._ended)
+            for kind, seconds in now.values():
+                if kind is not None:
+                    parts[kind] += seconds
+            self._other = max(self._other, off_loop_seconds - sum(parts.values()))
+            parts["other_threads"] = self._other
+            return parts
 
 
 class CpuMeter:
@@ -83,7 +119,7 @@ class CpuMeter:
         self.clock = clock
         self.seconds: dict[str, float] = dict.fromkeys(STAGES, 0.0)
         self._loop_thread = threading.get_ident()
-        self._loop_native_id = threading.get_native_id()
+        self._threads = ThreadParts(threading.get_native_id())
         self._stages = {name: _Stage(self, name) for name in STAGES}
 
     def stage(self, name: str) -> "_Stage":
@@ -106,8 +142,9 @@ class CpuMeter:
     def snapshot(self) -> dict:
         """Stage seconds, the event loop's and the whole process's CPU seconds, and the other
         threads' by kind (None where they cannot be told apart)."""
-        return {"stages": dict(self.seconds), "event_loop": self.event_loop_seconds(), "process": time.process_time(),
-                "threads": other_threads_cpu(self._loop_native_id)}
+        loop, process = self.event_loop_seconds(), time.process_time()
+        threads = self._threads.read(max(0.0, process - loop)) if loop is not None else None
+        return {"stages": dict(self.seconds), "event_loop": loop, "process": process, "threads": threads}
 
 
 class _Stage:

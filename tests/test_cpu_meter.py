@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from contracts import builders as B
-from node.cpu_meter import CHECKPOINT_THREAD, STAGES, CpuMeter, name_os_thread, other_threads_cpu
+from node.cpu_meter import CHECKPOINT_THREAD, STAGES, CpuMeter, ThreadParts, name_os_thread, read_threads
 from tests.cadastre_support import CN, api_node  # noqa: F401  (api_node is a fixture)
 
 
@@ -142,7 +142,7 @@ def _fake_task(root, tid: int, name: str, utime: int, stime: int) -> None:
     (d / "stat").write_text(f"{tid} ({name}) " + " ".join(rest) + "\n")
 
 
-def test_other_threads_are_summed_by_kind_and_the_event_loop_is_left_out(tmp_path):
+def test_other_threads_are_told_apart_by_name_and_the_event_loop_is_left_out(tmp_path):
     import os
 
     tick = os.sysconf("SC_CLK_TCK")
@@ -152,15 +152,42 @@ def test_other_threads_are_summed_by_kind_and_the_event_loop_is_left_out(tmp_pat
     _fake_task(tmp_path, 103, CHECKPOINT_THREAD, tick, tick)        # the cadastre's checkpointer
     _fake_task(tmp_path, 104, "python3", 7 * tick, 0)               # unnamed: LevelDB's compaction
     _fake_task(tmp_path, 105, "a (b) c", 3 * tick, 0)               # a name with spaces and parentheses
-    assert other_threads_cpu(100, str(tmp_path)) == {"grpc_threads": 4.0, "checkpoint_thread": 2.0}
-    assert other_threads_cpu(100, str(tmp_path / "missing")) is None  # no /proc: not told apart
+    assert read_threads(100, str(tmp_path)) == {
+        "101": ("grpc_threads", 3.0), "102": ("grpc_threads", 1.0), "103": ("checkpoint_thread", 2.0),
+        "104": (None, 7.0), "105": (None, 3.0)}
+    parts = ThreadParts(100, str(tmp_path)).read(off_loop_seconds=16.0)
+    assert parts == {"grpc_threads": 4.0, "checkpoint_thread": 2.0, "other_threads": 10.0}
+    assert read_threads(100, str(tmp_path / "missing")) is None  # no /proc: not told apart
+    assert ThreadParts(100, str(tmp_path / "missing")).read(1.0) is None
+
+
+def test_thread_parts_never_go_down_when_a_thread_ends_or_ticks_round(tmp_path):
+    """They are Prometheus counters: a drop reads as a restart of the node."""
+    import os
+    import shutil
+
+    tick = os.sysconf("SC_CLK_TCK")
+    _fake_task(tmp_path, 101, "event_engine", 3 * tick, 0)
+    _fake_task(tmp_path, 102, "event_engine", 2 * tick, 0)
+    parts = ThreadParts(100, str(tmp_path))
+    assert parts.read(off_loop_seconds=6.0) == {"grpc_threads": 5.0, "checkpoint_thread": 0.0, "other_threads": 1.0}
+    shutil.rmtree(tmp_path / "102")               # gRPC's pool shrank: thread 102 ended
+    (tmp_path / "101" / "stat").unlink()
+    (tmp_path / "101").rmdir()
+    _fake_task(tmp_path, 101, "event_engine", 4 * tick, 0)
+    _fake_task(tmp_path, 102, "python3", 1 * tick, 0)  # its id now names another, unnamed thread
+    got = parts.read(off_loop_seconds=7.0)
+    assert got["grpc_threads"] == 6.0               # 4 of the living thread + the 2 the ended one had used
+    assert got["other_threads"] == 1.0              # 7 - 6 = 1: not below what it was
+    # The process clock read a little behind the ticks: the remainder holds, it does not drop.
+    assert parts.read(off_loop_seconds=6.5)["other_threads"] == 1.0
 
 
 def test_a_named_thread_shows_under_its_name_with_the_cpu_it_used():
     import os
 
     if not os.path.isdir("/proc/self/task"):
-        assert other_threads_cpu(threading.get_native_id()) is None
+        assert read_threads(threading.get_native_id()) is None
         return
     meter = CpuMeter()
     before = meter.snapshot()["threads"]
