@@ -4,8 +4,8 @@ A node writes ~5.8 KB per committed tx into its LevelDB store (measured in the i
 pipeline at 500-tx blocks): ~12 state-tree nodes of ~340 bytes, its share of the block
 (~0.9 KB) and of the receipts (~0.3 KB), and one tx-index record keyed by the tx id; per
 block also the commit certificate, the block-hash index, the state root's height and the
-head. This replays records of those sizes and counts, block by block, into a LevelDB opened
-with the node's options (node/kv.py), once per key layout, and reports the CPU the process
+head. This replays records of those sizes and counts, block by block, into the node's own
+LevelDB store (node/kv.py, with its options), once per key layout, and reports the CPU the process
 spent off its main thread (LevelDB's compaction thread: memtables written out, tables merged
 down the levels) and the bytes compactions wrote per level (LevelDB's own statistics).
 
@@ -34,12 +34,10 @@ import sys
 import tempfile
 import time
 
-import plyvel
-
 from benchmarks.bench_state_tree import Progress
 from node import schema
 from node.hashing import sha256
-from node.kv import LEVELDB_WRITE_OPTIONS
+from node.kv import LevelDBStore
 
 LAYOUTS = ("schema", "height", "height-after", "height-only")
 TREE_NODES_PER_TX = 12
@@ -85,11 +83,11 @@ def block_records(layout: str, height: int, txs: int, rnd: random.Random) -> dic
     return out
 
 
-def _settle(db, timeout_s: float = 60.0) -> None:
+def _settle(store: LevelDBStore, timeout_s: float = 60.0) -> None:
     """Wait until the compaction thread has nothing left to do: LevelDB's statistics stop changing."""
     last, still_since, end = None, time.monotonic(), time.monotonic() + timeout_s
     while time.monotonic() < end:
-        stats = db.get_property(b"leveldb.stats")
+        stats = store.compaction_stats()
         if stats != last:
             last, still_since = stats, time.monotonic()
         elif time.monotonic() - still_since >= 1.0:
@@ -97,19 +95,10 @@ def _settle(db, timeout_s: float = 60.0) -> None:
         time.sleep(0.2)
 
 
-def _levels(db) -> dict[int, dict[str, float]]:
-    out = {}
-    for line in (db.get_property(b"leveldb.stats") or b"").decode().splitlines():
-        cols = line.split()
-        if len(cols) == 6 and cols[0].isdigit():
-            out[int(cols[0])] = dict(zip(("files", "size_mb", "seconds", "read_mb", "written_mb"), map(float, cols[1:])))
-    return out
-
-
 def run_layout(layout: str, blocks: int, txs: int, seed: int, progress: Progress) -> dict:
     tmp = tempfile.mkdtemp(prefix=f"tamga-compaction-{layout}-")
     try:
-        db = plyvel.DB(tmp, create_if_missing=True, paranoid_checks=True, bloom_filter_bits=10, lru_cache_size=64 << 20, **LEVELDB_WRITE_OPTIONS)
+        store = LevelDBStore(tmp)  # the node's own store, with its options
         rnd = random.Random(seed)
         written = 0
         main0, proc0, wall0 = time.thread_time(), time.process_time(), time.perf_counter()
@@ -117,14 +106,12 @@ def run_layout(layout: str, blocks: int, txs: int, seed: int, progress: Progress
         for height in range(1, blocks + 1):
             records = block_records(layout, height, txs, rnd)
             written += sum(len(k) + len(v) for k, v in records.items())
-            with db.write_batch(transaction=True) as wb:
-                for k, v in records.items():
-                    wb.put(k, v)
+            store.write(records, sync=False)  # a node syncs; that waits on the disk, not on compaction
             progress.advance(task, 1)
-        _settle(db)
+        _settle(store)
         main, proc = time.thread_time() - main0, time.process_time() - proc0
-        levels = _levels(db)
-        db.close()
+        levels = store.compaction_stats()
+        store.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     compaction_s = max(0.0, proc - main)
