@@ -38,7 +38,7 @@ from node import codec, heap, identity, pki, signing
 from node.chain import Chain
 from node.envelope import EnvelopeVerifier
 from node.genesis import Genesis, Validator
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 from node.mempool import Mempool
 from proto import tamga_pb2 as pb
 
@@ -62,8 +62,8 @@ def setup(tmp: str, people: int, objects: int):
         app_state=default_app_state(register=pop.objects),
     )
     genesis.consensus["block_txs_max"] = 100_000
-    proposer = Chain(LevelDBStore(os.path.join(tmp, "proposer")), genesis, RegistryExecutor())
-    validator = Chain(LevelDBStore(os.path.join(tmp, "validator")), genesis, RegistryExecutor())
+    proposer = Chain(open_node_store(os.path.join(tmp, "proposer")), genesis, RegistryExecutor())
+    validator = Chain(open_node_store(os.path.join(tmp, "validator")), genesis, RegistryExecutor())
     projection = Projection(os.path.join(tmp, "cadastre.sqlite"))
     projection.bind(validator)
     projection.catch_up()

@@ -12,13 +12,17 @@ down the levels) and the bytes compactions wrote per level (LevelDB's own statis
     .venv/bin/python -m benchmarks.bench_store_compaction [--blocks 400] [--txs-per-block 500] [--json]
 
 Layouts
-- schema     the node's keys as node/schema.py builds them today (tables first: b/, c/, h/, m/,
-             r/, s/, t/, then the tree nodes under z/ by height)
+- node       the node's keys (node/schema.py) into the node's store as it opens it
+             (node.kv.open_node_store: history by height first and a small index, two LevelDBs)
+- schema     the same keys in one LevelDB, as nodes stored them before the split (tables
+             first: b/, c/, h/, m/, r/, s/, t/, then the tree nodes under z/ by height)
 - height     blocks, commits, receipts and tree nodes keyed by height first (one range per
              block, each after the last), the random-keyed indexes as today, sorting before them
 - height-after   the same, with the random-keyed indexes sorting after the height range
-- height-only    height-first keys and no random-keyed index at all: the part a store of two
-             LevelDBs would keep in its big one (the indexes going to a small second one)
+- height-only    height-first keys and no random-keyed index at all: the part the node's
+             store keeps in its big LevelDB
+- tables-only    the schema's keys without the random-keyed indexes: the tables still
+             interleave heights (b/, c/, r/, z/), so a flushed table spans the older ones
 Record contents are seeded random bytes (incompressible, as hashes are; the store runs without
 compression). Nothing is asserted: it prints numbers.
 """
@@ -37,9 +41,10 @@ import time
 from benchmarks.bench_state_tree import Progress
 from node import schema
 from node.hashing import sha256
-from node.kv import LevelDBStore
+from node.interfaces import KeyValueStore
+from node.kv import LevelDBStore, open_node_store
 
-LAYOUTS = ("schema", "height", "height-after", "height-only")
+LAYOUTS = ("node", "schema", "height", "height-after", "height-only", "tables-only")
 TREE_NODES_PER_TX = 12
 TREE_NODE_BYTES = 340
 BLOCK_BYTES_PER_TX = 924
@@ -57,7 +62,7 @@ def block_records(layout: str, height: int, txs: int, rnd: random.Random) -> dic
     tx_ids = [sha256(b"tx" + h + struct.pack(">I", i)) for i in range(txs)]
     block_hash, root = sha256(b"block" + h), sha256(b"root" + h)
     out: dict[bytes, bytes] = {}
-    if layout == "schema":
+    if layout in ("node", "schema", "tables-only"):
         out[schema.block(height)] = rnd.randbytes(BLOCK_BYTES_PER_TX * txs)
         out[schema.commit(height)] = rnd.randbytes(400)
         out[schema.receipts(height)] = rnd.randbytes(RECEIPT_BYTES_PER_TX * txs)
@@ -70,7 +75,7 @@ def block_records(layout: str, height: int, txs: int, rnd: random.Random) -> dic
         out[first + h + b"r"] = rnd.randbytes(RECEIPT_BYTES_PER_TX * txs)
         for nh in nodes:
             out[first + h + b"z" + nh] = rnd.randbytes(TREE_NODE_BYTES)
-    if layout == "height-only":
+    if layout in ("height-only", "tables-only"):
         return out
     # The random-keyed indexes: under the schema's own keys, or moved after the height range.
     index = {schema.tx(t): schema.tx_location(height, i) for i, t in enumerate(tx_ids)}
@@ -83,7 +88,7 @@ def block_records(layout: str, height: int, txs: int, rnd: random.Random) -> dic
     return out
 
 
-def _settle(store: LevelDBStore, timeout_s: float = 60.0) -> None:
+def _settle(store: KeyValueStore, timeout_s: float = 60.0) -> None:
     """Wait until the compaction thread has nothing left to do: LevelDB's statistics stop changing."""
     last, still_since, end = None, time.monotonic(), time.monotonic() + timeout_s
     while time.monotonic() < end:
@@ -98,7 +103,8 @@ def _settle(store: LevelDBStore, timeout_s: float = 60.0) -> None:
 def run_layout(layout: str, blocks: int, txs: int, seed: int, progress: Progress) -> dict:
     tmp = tempfile.mkdtemp(prefix=f"tamga-compaction-{layout}-")
     try:
-        store = LevelDBStore(tmp)  # the node's own store, with its options
+        # The node's own store, with its options: split as a node opens it, or one LevelDB.
+        store = open_node_store(tmp) if layout == "node" else LevelDBStore(tmp)
         rnd = random.Random(seed)
         written = 0
         main0, proc0, wall0 = time.thread_time(), time.process_time(), time.perf_counter()

@@ -23,14 +23,14 @@ def _open_chain(data_dir: str):
     from node.apps import executor_for  # noqa: PLC0415
     from node.chain import Chain  # noqa: PLC0415
     from node.genesis import Genesis  # noqa: PLC0415
-    from node.kv import LevelDBStore  # noqa: PLC0415
+    from node.kv import is_node_store, open_node_store  # noqa: PLC0415
 
-    path = next((p for p in (os.path.join(data_dir, "db"), data_dir) if os.path.exists(os.path.join(p, "CURRENT"))), None)
+    path = next((p for p in (os.path.join(data_dir, "db"), data_dir) if is_node_store(p)), None)
     if path is None:
-        click.echo(f"error: {data_dir} holds no Tamga store (no LevelDB CURRENT file)", err=True)
+        click.echo(f"error: {data_dir} holds no Tamga store (no db/index LevelDB)", err=True)
         sys.exit(2)
     try:
-        kv = LevelDBStore(path, create=False)
+        kv = open_node_store(path, create=False)
     except Exception as exc:  # plyvel raises IOError subclasses for a held lock
         click.echo(f"error: cannot open the store at {path}: {exc}; stop the node first", err=True)
         sys.exit(2)

@@ -54,14 +54,14 @@ def _cannot_read(message: str, as_json: bool):
 
 def _verify_store(data_dir: str, as_json: bool):
     from node.errors import TamgaError
-    from node.kv import LevelDBStore, StoreLocked
+    from node.kv import StoreLocked, open_node_store
     from node.verify import Finding, Report, verify_store
 
     path = _store_path(data_dir)
     if path is None:
-        _cannot_read(f"{data_dir} holds no Tamga store (no LevelDB CURRENT file)", as_json)
+        _cannot_read(f"{data_dir} holds no Tamga store (no db/index LevelDB)", as_json)
     try:
-        kv = LevelDBStore(path, create=False)
+        kv = open_node_store(path, create=False)
     except StoreLocked as err:
         _cannot_read(f"{err.message}; stop the node first, or verify it while it runs with --ledger ADDR --genesis genesis.json", as_json)
     except TamgaError as err:  # LevelDB itself reports the store damaged
@@ -92,7 +92,6 @@ def _verify_remote(ledger: str, genesis_file: str | None, as_json: bool):
 
 
 def _store_path(data_dir: str) -> str | None:
-    for candidate in (os.path.join(data_dir, "db"), data_dir):
-        if os.path.exists(os.path.join(candidate, "CURRENT")):
-            return candidate
-    return None
+    from node.kv import is_node_store
+
+    return next((p for p in (os.path.join(data_dir, "db"), data_dir) if is_node_store(p)), None)

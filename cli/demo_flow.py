@@ -551,7 +551,7 @@ class Demo:
         from cli.client import ledger_stub  # noqa: PLC0415
         from cli.remote_verify import verify_over_ledger  # noqa: PLC0415
         from node.errors import TamgaError  # noqa: PLC0415
-        from node.kv import LevelDBStore, StoreLocked  # noqa: PLC0415
+        from node.kv import StoreLocked, open_node_store  # noqa: PLC0415
         from node.verify import verify_store  # noqa: PLC0415
 
         target = self.c.configs.get("moj") or self.c.node
@@ -559,7 +559,7 @@ class Demo:
         self.say(f"$ tamga chain verify --data-dir {data_dir}")
         report, how = None, "store"
         try:
-            kv = LevelDBStore(os.path.join(data_dir, "db"), create=False)
+            kv = open_node_store(os.path.join(data_dir, "db"), create=False)
         except StoreLocked as exc:
             self.say(f"  refused: {exc.message}")
             self.say("  LevelDB admits one process per store and the node must keep running, so the auditor replays the chain")

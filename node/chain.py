@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 from typing import Callable, Iterable, Sequence
 
 from google.protobuf.message import DecodeError
@@ -26,11 +27,14 @@ from node import codec, merkle, schema
 from node.commit import bft_time, decode_commit, verify_commit
 from node.errors import CertificateRevoked, InvalidBlock, MalformedInput, NotFound, Refusal, StoreCorrupted, TamgaError
 from node.genesis import Genesis
+from node.logs import fields
 from node.interfaces import BlockContext, Event, Executor, KeyValueStore, VerifiedTx
 from node.state import Overlay, ReadOnlyState
 from node.state_tree import EMPTY_ROOT, StateTree
 from node.txid_filter import TxIdFilter
 from proto import tamga_pb2 as pb
+
+log = logging.getLogger("tamga.chain")
 
 ZERO_HASH = bytes(32)
 # Decoded, hash-checked state-tree nodes kept in memory (a few hundred MB at most): every
@@ -155,6 +159,9 @@ class Chain:
         if head is None:
             raise StoreCorrupted("the store has a genesis but no head record")
         self.head = Head.decode(head)
+        dropped = kv.drop_history_above(self.head.height)
+        if dropped:
+            log.warning("dropped records above the head, written before a crash", extra=fields(height=self.head.height, records=dropped))
         self._tx_ids = TxIdFilter()
         for key, _ in kv.iterate(schema.TX_PREFIX):
             self._tx_ids.add(key[len(schema.TX_PREFIX):])

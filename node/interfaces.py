@@ -185,6 +185,11 @@ class KeyValueStore(abc.ABC):
     def close(self) -> None:
         pass
 
+    def drop_history_above(self, height: int) -> int:
+        """Delete records of heights above `height` that a crash left half-written; the
+        number deleted. A store that writes each batch atomically has none."""
+        return 0
+
     def compaction_stats(self) -> dict[int, dict[str, float]]:
         """Per level of an LSM store: files, size_mb, seconds, read_mb, written_mb of its
         compactions since the store was opened. Empty for a store that does not compact."""

@@ -1,7 +1,9 @@
 """Key-value stores: LevelDB through plyvel, and the in-memory twin the tests run too.
 
 Both implement node.interfaces.KeyValueStore and pass the same test suite
-(tests/test_kv.py). May import: plyvel, node.interfaces.
+(tests/test_kv.py). A node's store is two LevelDBs behind node.split_store.SplitStore;
+`open_node_store` opens it (or a store from before the split, one LevelDB).
+May import: plyvel, node.interfaces, node.errors, node.split_store.
 """
 
 from __future__ import annotations
@@ -106,6 +108,35 @@ class LevelDBStore(KeyValueStore):
     def close(self) -> None:
         if not self._db.closed:
             self._db.close()
+
+
+HISTORY_DIR = "history"
+INDEX_DIR = "index"
+
+
+def is_node_store(path: str | os.PathLike) -> bool:
+    """Whether `path` holds a node's store: the two LevelDBs, or one from before the split."""
+    return os.path.exists(os.path.join(path, INDEX_DIR, "CURRENT")) or os.path.exists(os.path.join(path, "CURRENT"))
+
+
+def open_node_store(path: str | os.PathLike, *, create: bool = True) -> KeyValueStore:
+    """A node's store at `path` (a data directory's `db`): history and index LevelDBs in two
+    subdirectories (node/split_store.py), created when missing. A store written before the
+    split is one LevelDB holding the same keys, and is opened as it is."""
+    from node.split_store import SplitStore
+
+    path = os.fspath(path)
+    if os.path.exists(os.path.join(path, "CURRENT")):
+        return LevelDBStore(path, create=False)
+    if not create and not is_node_store(path):
+        raise StoreCorrupted(f"{path} holds no Tamga store (no {INDEX_DIR}/CURRENT file)")
+    history = LevelDBStore(os.path.join(path, HISTORY_DIR), create=create)
+    try:
+        index = LevelDBStore(os.path.join(path, INDEX_DIR), create=create)
+    except BaseException:
+        history.close()
+        raise
+    return SplitStore(history, index, path)
 
 
 class MemoryStore(KeyValueStore):

@@ -17,7 +17,7 @@ import shutil
 
 from node import schema
 from node.config import NodeConfig
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 
 
 def resync(config: NodeConfig, now: datetime.datetime | None = None) -> dict:
@@ -27,14 +27,14 @@ def resync(config: NodeConfig, now: datetime.datetime | None = None) -> dict:
     kept: dict[bytes, bytes] = {}
     moved_to = None
     if os.path.exists(db_path):
-        old = LevelDBStore(db_path, create=False)
+        old = open_node_store(db_path, create=False)
         try:
             kept = dict(old.iterate(schema.PRIVATE_PREFIX))
         finally:
             old.close()
         moved_to = os.path.join(data_dir, f"db.damaged-{stamp}")
         shutil.move(db_path, moved_to)
-    fresh = LevelDBStore(db_path)
+    fresh = open_node_store(db_path)
     try:
         if kept:
             fresh.write(kept, sync=True)

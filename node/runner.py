@@ -28,7 +28,7 @@ from node.envelope import EnvelopeVerifier
 from node.genesis import Genesis
 from node.hub import CommitHub, CommittedTx, RecentTxs
 from node.interfaces import VerifiedTx
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 from node.ledger_service import LedgerServicer, add_ledger_service
 from node.logs import fields
 from node.mempool import Mempool
@@ -55,7 +55,7 @@ class NodeRuntime:
             self.genesis = Genesis.from_json(f.read())
         with open(config.path(config.validator_key_file)) as f:
             self.signer = Signer(bytes.fromhex(f.read().strip()))
-        self.kv = LevelDBStore(os.path.join(config.path(config.data_dir), "db"))
+        self.kv = open_node_store(os.path.join(config.path(config.data_dir), "db"))
         self.executor = executor_for(self.genesis.app)
         self.chain = Chain(self.kv, self.genesis, self.executor)
         self.certificates = verifier_for(self.genesis.ca_certificate_pem.encode())

@@ -22,6 +22,15 @@ Tables
       of the in-process pipeline (two stores), the compaction threads took 10.3 ticks per
       1,000 txs with the nodes at "n/" (between c/ and r/), 5.2 at "z/", 7.4 with the
       hash-first keys of format 1.
+- x/  foreign: history records that no table above names (see FOREIGN_PREFIX); none in a
+      sound store.
+
+Where they are stored (node/split_store.py): a node's store is two LevelDBs. b/, c/, r/ and
+z/ records belong to one height each and live in the history LevelDB keyed u64(height) +
+a tag letter (+ the node hash for z/), so that each block's records follow all older ones;
+the other tables, keyed by hashes or fixed names, live in a small index LevelDB. The keys
+above are what the node reads and writes; the split store maps them. A store from before
+the split (one LevelDB, these keys as they are) is still read as it is.
 
 Ledger state keys (inside the state tree, not LevelDB keys) that the node itself reads
 are at the end: revoked certificates. Contract state keys live in contracts/keys.py.
@@ -47,9 +56,13 @@ TX_PREFIX = VERSION + b"t/"
 TREE_NODE_PREFIX = VERSION + b"z/"  # last of all tables: see the module docstring
 TREE_ROOT_PREFIX = VERSION + b"s/"
 PRIVATE_PREFIX = VERSION + b"v/"
+# Records in the history LevelDB that are not of the form u64(height) + tag: nothing the node
+# writes, but an insider could put some there by hand (node/split_store.py shows them here).
+FOREIGN_PREFIX = VERSION + b"x/"
 
 # Tables whose every record `tamga chain verify` recomputes from the blocks.
-REPLICATED_PREFIXES = (META_HEAD, META_GENESIS, META_FORMAT, BLOCK_PREFIX, HASH_PREFIX, COMMIT_PREFIX, RECEIPTS_PREFIX, TX_PREFIX, TREE_NODE_PREFIX, TREE_ROOT_PREFIX)
+REPLICATED_PREFIXES = (META_HEAD, META_GENESIS, META_FORMAT, BLOCK_PREFIX, HASH_PREFIX, COMMIT_PREFIX, RECEIPTS_PREFIX, TX_PREFIX, TREE_NODE_PREFIX, TREE_ROOT_PREFIX,
+                       FOREIGN_PREFIX)
 
 
 def u64(n: int) -> bytes:

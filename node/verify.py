@@ -207,6 +207,8 @@ def _name(key: bytes) -> str:
             rest = key[len(prefix):]
             h = schema.height_from_key(key)
             return f"{label} {h}" if h is not None else f"{label} {rest.hex()[:16]}…"
+    if key.startswith(schema.FOREIGN_PREFIX):
+        return f"foreign history record {key[len(schema.FOREIGN_PREFIX):].hex()[:32]}"
     if key == schema.META_HEAD:
         return "head pointer"
     if key == schema.META_GENESIS:

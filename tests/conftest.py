@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from node.kv import LevelDBStore, MemoryStore
+from node.kv import MemoryStore, open_node_store
 from tests.ledger_support import TestPKI
 
 
 @pytest.fixture(params=["leveldb", "memory"])
 def kv(request, tmp_path):
-    """Every storage test runs on LevelDB and on the in-memory twin."""
+    """Every storage test runs on a node's LevelDB store (history and index, node/split_store.py) and on the in-memory twin."""
     if request.param == "leveldb":
-        store = LevelDBStore(tmp_path / "db")
+        store = open_node_store(tmp_path / "db")
         yield store
         store.close()
     else:

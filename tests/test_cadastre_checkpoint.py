@@ -10,7 +10,7 @@ import sqlite3
 from cadastre.checkpoint import CHECKPOINT_INTERVAL_S, WalCheckpointer
 from cadastre.projection import Projection, connect
 from contracts import builders as B
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 from tests.cadastre_support import CN2, People, pledge, seal, solo_registry
 
 
@@ -72,7 +72,7 @@ def test_closing_does_not_wait_out_the_interval_and_checkpoints_the_last_writes(
 
 def test_a_node_projection_checkpoints_in_the_background_with_the_same_result(tmp_path, test_pki):
     p = People(test_pki)
-    kv = LevelDBStore(tmp_path / "db")
+    kv = open_node_store(tmp_path / "db")
     node = solo_registry(kv, test_pki, p)
     background = Projection(str(tmp_path / "bg.sqlite"), background_checkpoints=True)
     inline = Projection(str(tmp_path / "inline.sqlite"))

@@ -16,7 +16,7 @@ from cli.cadastre_cmd import cadastre as cadastre_cli
 from cli.cadastre_cmd import digest
 from contracts import builders as B
 from node.errors import InvalidPayload, NotFound, StoreCorrupted
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 from node.signing import Signer
 from tests.cadastre_support import CN, CN2, CN3, People, application_of, pledge, seal, solo_registry
 
@@ -27,7 +27,7 @@ class History:
 
     def __init__(self, tmp_path, test_pki):
         self.people = p = People(test_pki)
-        self.kv = LevelDBStore(tmp_path / "db")
+        self.kv = open_node_store(tmp_path / "db")
         self.node = solo_registry(self.kv, test_pki, p)
         self.path = str(tmp_path / "cadastre.sqlite")
         self.proj = Projection(self.path)
@@ -201,7 +201,7 @@ def test_rebuild_equals_the_incremental_projection(hist):
     assert requests_book.count(rebuilt.db) == 1
     rebuilt.close()
     # The fixture's teardown closes these again; reopen so it can.
-    hist.kv = LevelDBStore(hist.kv.path)
+    hist.kv = open_node_store(hist.kv.path)
     hist.proj = Projection(hist.path)
 
 
@@ -234,7 +234,7 @@ def test_a_block_just_committed_is_projected_from_its_verified_txs_with_the_same
 
 
 def test_a_database_from_another_chain_is_refused(hist, tmp_path, test_pki):
-    other_kv = LevelDBStore(tmp_path / "other")
+    other_kv = open_node_store(tmp_path / "other")
     other = solo_registry(other_kv, test_pki, People(test_pki), validator=Signer(bytes(range(1, 33))))
     with pytest.raises(StoreCorrupted):
         Projection(hist.path).bind(other.chain)

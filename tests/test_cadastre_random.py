@@ -15,7 +15,7 @@ from cadastre import canon, reads
 from cadastre.projection import Projection
 from contracts import builders as B
 from contracts import queries
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 from tests.cadastre_support import CN, CN2, CN3, People, pledge, solo_registry
 
 SEEDS = list(range(1, 9))
@@ -49,7 +49,7 @@ def _random_tx(rng: random.Random, p: People, apps: int, entries: int):
 def test_projection_follows_the_contracts_views_at_every_height(seed, tmp_path, test_pki):
     rng = random.Random(seed)
     p = People(test_pki)
-    kv = LevelDBStore(tmp_path / "db")
+    kv = open_node_store(tmp_path / "db")
     node = solo_registry(kv, test_pki, p)
     proj = Projection(str(tmp_path / "cadastre.sqlite"))
     proj.bind(node.chain)

@@ -27,7 +27,7 @@ from node.errors import (
 )
 from node.genesis import Genesis
 from node.generic_executor import GenericExecutor
-from node.kv import LevelDBStore, MemoryStore
+from node.kv import MemoryStore, open_node_store
 from proto import tamga_pb2 as pb
 from tests.ledger_support import GENESIS_TIME_MS, SoloNode, TestPKI
 
@@ -167,14 +167,14 @@ def test_contract_refusal_is_recorded_and_its_writes_discarded(node: SoloNode, a
 
 
 def test_restart_keeps_head_and_state(tmp_path, test_pki, alice):
-    kv = LevelDBStore(tmp_path / "db")
+    kv = open_node_store(tmp_path / "db")
     node = SoloNode(kv, test_pki)
     for i in range(3):
         node.submit("note.put", {"key": f"k{i}", "value": b"v"}, alice)
         node.sealer.seal()
     head = node.chain.head
     kv.close()
-    kv2 = LevelDBStore(tmp_path / "db")
+    kv2 = open_node_store(tmp_path / "db")
     again = SoloNode(kv2, test_pki)
     assert again.chain.head == head
     assert again.chain.state().get(b"note/k2") == b"v"

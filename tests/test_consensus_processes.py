@@ -13,7 +13,7 @@ import grpc
 import pytest
 
 from node import envelope, identity, pki, signing
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 from node.verify import verify_store
 from proto import tamga_pb2 as pb
 from tests.cluster_harness import Cluster, wait_for
@@ -121,7 +121,7 @@ def test_four_nodes_commit_survive_kills_and_converge(cluster: Cluster, tmp_path
     wait_for(converged, 30, "all nodes to report the same head")
     cluster.stop_all()
     for n in names:
-        kv = LevelDBStore(cluster.data_dir(n) + "/db", create=False)
+        kv = open_node_store(cluster.data_dir(n) + "/db", create=False)
         try:
             report = verify_store(kv)
             assert report.ok, (n, report.findings)

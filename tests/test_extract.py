@@ -16,7 +16,7 @@ from cli.extract_cmd import extract as extract_cli
 from contracts import builders as B
 from contracts import queries
 from node import signing
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 from tests.cadastre_support import CN, CN2, People, application_of, pledge, seal, solo_registry, tls_certificate
 from tests.ledger_support import TestPKI
 
@@ -27,7 +27,7 @@ class Registry:
     def __init__(self, path, test_pki):
         self.pki = test_pki
         self.people = p = People(test_pki)
-        self.kv = LevelDBStore(path)
+        self.kv = open_node_store(path)
         self.node = solo_registry(self.kv, test_pki, p, validator=VALIDATOR)
         self.cert = tls_certificate(test_pki, VALIDATOR)
         _, r = seal(self.node, pledge(p), p.bank, p.owner)
@@ -134,7 +134,7 @@ def test_a_forger_outside_the_validator_set_fails(reg, tmp_path):
     """A forger runs their own chain (own validator key, the real CA named in genesis) and
     issues an extract: the CA never certified their key."""
     forger = signing.Signer.generate()
-    kv = LevelDBStore(tmp_path / "forged")
+    kv = open_node_store(tmp_path / "forged")
     node = solo_registry(kv, reg.pki, reg.people, validator=forger)
     seal(node, pledge(reg.people), reg.people.bank, reg.people.owner)
     doc = extract.build(node.chain, cn=CN, kind="sheet", height=None, signer=forger, issuer="forger", validator_certificates=[reg.cert], now_ms=1)
@@ -187,7 +187,7 @@ def test_a_consortium_commit_needs_a_certified_quorum(tmp_path, test_pki):
     vals = [signing.Signer(bytes([i + 1]) * 32) for i in range(4)]
     genesis = Genesis(CHAIN_ID, GENESIS_TIME_MS, test_pki.ca.cert_pem.decode(), tuple(Validator(f"v{i}", s.public_key, 1, f"Operator {i}") for i, s in enumerate(vals)),
                       app="tamga-registry/1", app_state={"register": register(people)})
-    kv = LevelDBStore(tmp_path / "db")
+    kv = open_node_store(tmp_path / "db")
     chain = Chain(kv, genesis, RegistryExecutor())
     kind, payload = pledge(people)
     tx = EnvelopeVerifier(CHAIN_ID, test_pki.verifier).verify(build_envelope(CHAIN_ID, kind, payload, [people.bank.pair, people.owner.pair], 1))

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from node import crash
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 from node.verify import verify_store
 from proto import tamga_pb2 as pb
 from tests.cluster_harness import Cluster, wait_for
@@ -97,7 +97,7 @@ def test_node_killed_at_each_crash_point_recovers_without_loss_or_duplicates(poi
         wait_for(same_head, 30, "the victim to report the same head and state root as a healthy node")
     finally:
         cluster.stop_all()
-    kv = LevelDBStore(cluster.data_dir(VICTIM) + "/db", create=False)
+    kv = open_node_store(cluster.data_dir(VICTIM) + "/db", create=False)
     try:
         report = verify_store(kv)
         assert report.ok, report.findings

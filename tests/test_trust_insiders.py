@@ -22,7 +22,8 @@ from node import codec, identity, schema, signing
 from node.chain import Chain, Head
 from node.errors import InvalidBlock, StoreCorrupted, WrongRole
 from node.genesis import Validator
-from node.kv import LevelDBStore, MemoryStore
+from node.interfaces import KeyValueStore
+from node.kv import MemoryStore, open_node_store
 from node.startup_check import check_store
 from node.verify import verify_store
 from proto import tamga_pb2 as pb
@@ -36,7 +37,7 @@ TITLE = b"%PDF title deed 21-320-030-406, owner Aigerim Bekova"
 @dataclasses.dataclass
 class World:
     node: SoloNode
-    kv: LevelDBStore
+    kv: KeyValueStore
     owner: object
     buyer: object
     bank: object
@@ -62,7 +63,7 @@ def world(tmp_path, test_pki):
     bailiff, _, _ = _party(test_pki, "Bailiff", ("bailiff",), datetime.date(1982, 3, 3), 11, "Bailiffs of Astana", 33)
     court, _, _ = _party(test_pki, "Judge", ("court",), datetime.date(1970, 5, 5), 13, "Astana city court", 44)
     genesis = solo_genesis(test_pki, signing.Signer(bytes(range(32))), app="tamga-registry/1", app_state={"register": [land(CN, B.holder(owner_iin))]})
-    kv = LevelDBStore(tmp_path / "db")
+    kv = open_node_store(tmp_path / "db")
     node = SoloNode(kv, test_pki, genesis=genesis, executor=RegistryExecutor())
     # the bank's pledge with the title deed's hash in the registration file
     node.submit(*B.pledge_file(CN, bank_bin, 5_000_000_00, "2036-01-01", "loan 7", [B.doc("title.pdf", TITLE)]), bank, owner)

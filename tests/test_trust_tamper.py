@@ -23,7 +23,7 @@ from node.chain import Chain
 from node.apps import executor_for
 from node.errors import TamgaError
 from node.genesis import Genesis
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 from node.startup_check import check_store
 from node.verify import verify_store
 from tests.cluster_harness import ROOT, Cluster
@@ -61,7 +61,7 @@ def _copy_store(cluster: Cluster, dest) -> str:
 def _node_notices(path: str, genesis: Genesis) -> str | None:
     """What the node itself would notice: 'start', 'use' (reading the head state), or None."""
     try:
-        kv = LevelDBStore(path, create=False)
+        kv = open_node_store(path, create=False)
     except TamgaError:
         return "start"
     try:
@@ -83,7 +83,7 @@ def _node_notices(path: str, genesis: Genesis) -> str | None:
 
 def _verify_detects(path: str) -> tuple[bool, int | None]:
     try:
-        kv = LevelDBStore(path, create=False)
+        kv = open_node_store(path, create=False)
     except TamgaError:
         return True, None
     try:
@@ -94,7 +94,7 @@ def _verify_detects(path: str) -> tuple[bool, int | None]:
 
 
 def mutate_record(path: str, rng: random.Random, kind: str) -> str:
-    kv = LevelDBStore(path, create=False)
+    kv = open_node_store(path, create=False)
     try:
         records = [(k, v) for prefix in schema.REPLICATED_PREFIXES if prefix != schema.META_GENESIS for k, v in kv.iterate(prefix)]
         key, value = rng.choice(records)
@@ -120,7 +120,9 @@ def mutate_record(path: str, rng: random.Random, kind: str) -> str:
 
 
 def mutate_file(path: str, rng: random.Random) -> str:
-    files = sorted(f for f in os.listdir(path) if f.endswith((".ldb", ".log")) and os.path.getsize(os.path.join(path, f)) > 0)
+    # The node's store is two LevelDBs (history and index): any of their files.
+    files = sorted(os.path.relpath(os.path.join(d, f), path) for d, _, names in os.walk(path) for f in names
+                   if f.endswith((".ldb", ".log")) and os.path.getsize(os.path.join(d, f)) > 0)
     name = rng.choice(files)
     full = os.path.join(path, name)
     data = bytearray(open(full, "rb").read())
@@ -175,7 +177,7 @@ def test_tampered_node_refuses_to_start_others_carry_on_and_resync_restores_it(t
         cluster.wait_height([VICTIM], cluster.height("moj"))
         cluster.kill(VICTIM)
         db = os.path.join(cluster.data_dir(VICTIM), "db")
-        kv = LevelDBStore(db, create=False)
+        kv = open_node_store(db, create=False)
         raw = kv.get(schema.block(2))
         kv.write({schema.block(2): raw[:-3] + bytes([raw[-3] ^ 0x10]) + raw[-2:]})
         kv.close()
@@ -203,7 +205,7 @@ def test_tampered_node_refuses_to_start_others_carry_on_and_resync_restores_it(t
         assert client.wait(VICTIM, tx).receipt.status == "applied"
     finally:
         cluster.stop_all()
-    kv = LevelDBStore(os.path.join(cluster.data_dir(VICTIM), "db"), create=False)
+    kv = open_node_store(os.path.join(cluster.data_dir(VICTIM), "db"), create=False)
     try:
         assert verify_store(kv).ok
     finally:

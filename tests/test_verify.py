@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from node import schema
-from node.kv import LevelDBStore
+from node.kv import open_node_store
 from node.pki import fingerprint
 from node.verify import verify_store
 from tests.ledger_support import SoloNode, TestPKI
@@ -45,7 +45,7 @@ def test_sound_chain_verifies(kv, test_pki):
 @pytest.fixture(scope="module")
 def corrupted_store(tmp_path_factory):
     path = tmp_path_factory.mktemp("verify") / "db"
-    kv = LevelDBStore(path)
+    kv = open_node_store(path)
     build_chain(kv, TestPKI())
     records = [(k, v) for prefix in schema.REPLICATED_PREFIXES for k, v in kv.iterate(prefix)]
     yield kv, records
@@ -112,14 +112,14 @@ def test_deleted_record_and_truncated_tail_are_named(kv, test_pki):
 def test_cli_verify_exit_codes_and_json(tmp_path, test_pki):
     from cli.main import cli
 
-    kv = LevelDBStore(tmp_path / "db")
+    kv = open_node_store(tmp_path / "db")
     build_chain(kv, test_pki)
     kv.close()
     runner = CliRunner()
     ok = runner.invoke(cli, ["chain", "verify", "--data-dir", str(tmp_path / "db"), "--json"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["ok"] is True
-    kv = LevelDBStore(tmp_path / "db")
+    kv = open_node_store(tmp_path / "db")
     block = kv.get(schema.block(2))
     kv.write({schema.block(2): block[:-1] + bytes([block[-1] ^ 1])})
     kv.close()
