@@ -130,7 +130,11 @@ def open_node_store(path: str | os.PathLike, *, create: bool = True) -> KeyValue
         return LevelDBStore(path, create=False)
     if not create and not is_node_store(path):
         raise StoreCorrupted(f"{path} holds no Tamga store (no {INDEX_DIR}/CURRENT file)")
-    history = LevelDBStore(os.path.join(path, HISTORY_DIR), create=create)
+    # The history is created first, so once the index exists a missing history is damage:
+    # opened without create, LevelDB refuses it instead of starting an empty one over the
+    # remains (and deleting the files it no longer lists).
+    has_index = os.path.exists(os.path.join(path, INDEX_DIR, "CURRENT"))
+    history = LevelDBStore(os.path.join(path, HISTORY_DIR), create=create and not has_index)
     try:
         index = LevelDBStore(os.path.join(path, INDEX_DIR), create=create)
     except BaseException:

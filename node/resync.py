@@ -17,7 +17,7 @@ import shutil
 
 from node import schema
 from node.config import NodeConfig
-from node.kv import open_node_store
+from node.kv import INDEX_DIR, LevelDBStore, open_node_store
 
 
 def resync(config: NodeConfig, now: datetime.datetime | None = None) -> dict:
@@ -27,11 +27,7 @@ def resync(config: NodeConfig, now: datetime.datetime | None = None) -> dict:
     kept: dict[bytes, bytes] = {}
     moved_to = None
     if os.path.exists(db_path):
-        old = open_node_store(db_path, create=False)
-        try:
-            kept = dict(old.iterate(schema.PRIVATE_PREFIX))
-        finally:
-            old.close()
+        kept = _private_records(db_path)
         moved_to = os.path.join(data_dir, f"db.damaged-{stamp}")
         shutil.move(db_path, moved_to)
     fresh = open_node_store(db_path)
@@ -50,3 +46,15 @@ def resync(config: NodeConfig, now: datetime.datetime | None = None) -> dict:
         finally:
             projection.close()
     return {"damaged_store_moved_to": moved_to, "private_records_kept": len(kept), "cadastre_projection_dropped": os.path.exists(cadastre_path)}
+
+
+def _private_records(db_path: str) -> dict[bytes, bytes]:
+    """The validator-private records of a store, read from the LevelDB that holds them: the
+    index of a split store (node/split_store.py), so that a history too damaged for LevelDB
+    to open does not cost the sign state; or the one LevelDB of a store from before the split."""
+    index = os.path.join(db_path, INDEX_DIR)
+    old = LevelDBStore(index if os.path.exists(os.path.join(index, "CURRENT")) else db_path, create=False)
+    try:
+        return dict(old.iterate(schema.PRIVATE_PREFIX))
+    finally:
+        old.close()

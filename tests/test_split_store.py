@@ -191,3 +191,34 @@ def test_opening_a_missing_store_without_create_is_refused(tmp_path):
 @pytest.fixture
 def alice(test_pki):
     return test_pki.party("Alice")
+
+
+def _config(data_dir) -> "NodeConfig":
+    from node.config import NodeConfig
+
+    return NodeConfig(name="n", organisation="o", genesis_file="g", data_dir=str(data_dir), validator_key_file="k", tls_cert_file="c",
+                      tls_key_file="k", ca_cert_file="ca", peer_listen="", ledger_listen="", http_listen="")
+
+
+@pytest.mark.parametrize("layout", ["split", "before the split"])
+def test_resync_keeps_the_sign_state_even_when_the_history_does_not_open(tmp_path, layout):
+    """`tamga node resync` keeps the validator-private records; in a split store they are in
+    the index, so a history LevelDB too damaged to open does not lose them."""
+    from node.resync import resync
+
+    db = tmp_path / "data" / "db"
+    kv = open_node_store(db) if layout == "split" else LevelDBStore(db)
+    sign_state = {schema.private("sign-state"): b"last vote", schema.block(1): b"block"}
+    kv.write(sign_state)
+    kv.close()
+    if layout == "split":
+        os.remove(db / "history" / "CURRENT")  # LevelDB refuses to open it now
+        for create in (False, True):  # a node starting on it must not make a new, empty history either
+            with pytest.raises(StoreCorrupted):
+                open_node_store(db, create=create)
+    out = resync(_config(tmp_path / "data"))
+    assert out["private_records_kept"] == 1 and os.path.isdir(out["damaged_store_moved_to"])
+    fresh = open_node_store(db, create=False)
+    assert isinstance(fresh, SplitStore)  # a store from before the split comes back split
+    assert list(fresh.iterate()) == [(schema.private("sign-state"), b"last vote")]
+    fresh.close()
