@@ -86,7 +86,12 @@ class LedgerServicer(pbg.LedgerServicer):
                 while stream.out.results:
                     yield stream.take()
                 if reader.done() and not stream.pending:
-                    reader.result()     # raises what broke the reading side, if anything
+                    # A cancelled read means the call is going away (the server stopping with
+                    # it open): end quietly, since gRPC logs a CancelledError raised out of a
+                    # handler as an unhandled servicer exception. Anything else that broke
+                    # the reading side is raised.
+                    if not reader.cancelled():
+                        reader.result()
                     return
                 await stream.wake.wait()
                 stream.wake.clear()

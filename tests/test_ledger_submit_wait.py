@@ -227,6 +227,20 @@ async def test_a_cancelled_stream_leaves_no_waiters(ledger):
     assert not ledger.rt.hub._tx_waiters
 
 
+async def test_a_stream_whose_reading_is_cancelled_ends_quietly(ledger):
+    """When reading the request stream is cancelled (the server stopping with the call open),
+    the call ends without raising CancelledError out of the handler, which gRPC logs as an
+    unhandled servicer exception (seen at every node shutdown in the full reports)."""
+    from node.ledger_service import LedgerServicer
+
+    async def requests():
+        yield _items(pb.SubmitItem(envelope=b"not an envelope", ref=3))
+        raise asyncio.CancelledError
+
+    answers = [msg async for msg in LedgerServicer(ledger.rt).SubmitStream(requests(), None)]
+    assert [r.ref for msg in answers for r in msg.results] == [3] and answers[0].results[0].code
+
+
 def test_recent_index_drops_whole_old_blocks_and_keeps_the_newest():
     r = RecentTxs(max_txs=3)
     r.add_block(1, [b"a", b"b"], [b"A", b"B"], ["ra", "rb"])
