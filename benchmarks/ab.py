@@ -106,8 +106,18 @@ def compare(runs: list[dict]) -> list[dict]:
                                            if a.get("cpu_over_reference") and b.get("cpu_over_reference")], 3),
             "committed_tx_per_s": _spread([b["committed_tx_per_s"] / a["committed_tx_per_s"] for a, b in pairs if a["committed_tx_per_s"]], 3),
         }
+        row["parts_b_minus_a_us"] = _part_differences(pairs)
         out.append(row)
     return out
+
+
+def _part_differences(pairs: list[tuple[dict, dict]]) -> dict[str, dict] | None:
+    """Per part of a node's CPU, B's µs per tx minus A's in each round's pair (parts both have)."""
+    both = [(a["parts_us_per_tx"], b["parts_us_per_tx"]) for a, b in pairs if a.get("parts_us_per_tx") and b.get("parts_us_per_tx")]
+    if not both:
+        return None
+    names = sorted(set.intersection(*(set(a) & set(b) for a, b in both)))
+    return {n: _spread([b[n] - a[n] for a, b in both], 1) for n in names}
 
 
 def _spread(values: list[float], digits: int = 2) -> dict | None:
@@ -157,6 +167,9 @@ async def _steps(ctx: Context, variant: Variant, clients: int, steps: int) -> li
             "reference_us_per_tx": ref,
             "cpu_over_reference": None if ms is None or not ref else round(1000 * ms / len(ctx.cluster.names) / ref, 3),
             "nodes_cores": st["cpu"]["nodes_cores"],
+            # Where a node's CPU went (µs per tx by part, the mean of the nodes), to tell which
+            # part a change moved.
+            "parts_us_per_tx": (st.get("cpu_by_part_us_per_tx") or {}).get("parts"),
             "commit_p50_ms": st["commit"].get("p50_ms"),
             "not_committed": {o: st["outcomes"][o] for o in ("error", "timeout")},
         })
@@ -248,6 +261,9 @@ def print_result(res: dict) -> None:
         print(f"step {row['step']}: CPU per tx B/A {_fmt(ratio)}; tx/s B/A {_fmt(rate)}")
         if row["b_over_a"].get("cpu_over_reference"):
             print(f"        CPU per tx over the in-process reference B/A {_fmt(row['b_over_a']['cpu_over_reference'])}")
+        if row.get("parts_b_minus_a_us"):
+            print("        µs per tx per node, B - A: " + ", ".join(f"{n} {d['mean']:+.1f} ({d['min']:+.1f}..{d['max']:+.1f})"
+                                                                   for n, d in row["parts_b_minus_a_us"].items()))
 
 
 def _on(version: dict) -> str:

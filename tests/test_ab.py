@@ -74,6 +74,22 @@ def test_the_ratio_over_the_reference_takes_out_the_machines_speed_at_each_step(
     assert step["b_over_a"]["cpu_over_reference"] == {"mean": 0.9, "min": 0.9, "max": 0.9, "n": 2}
 
 
+def test_parts_of_the_cpu_are_compared_pair_by_pair_where_both_versions_report_them():
+    runs = [_run(0, "A", (800.0, 2.0)), _run(0, "B", (800.0, 2.0)), _run(1, "B", (800.0, 2.0)), _run(1, "A", (800.0, 2.0))]
+    parts = ({"commit": 60.0, "threads": 150.0}, {"commit": 70.0, "other_threads": 30.0, "grpc_threads": 9.0},
+             {"commit": 64.0, "other_threads": 20.0, "grpc_threads": 8.0}, {"commit": 58.0, "threads": 140.0})
+    for run, p in zip(runs, parts):
+        run["steps"][0]["parts_us_per_tx"] = p
+    (step,) = ab.compare(runs)
+    # Only parts both versions report (an older A has the single "threads" part).
+    assert step["parts_b_minus_a_us"] == {"commit": {"mean": 8.0, "min": 6.0, "max": 10.0, "n": 2}}
+    runs[0]["steps"][0]["parts_us_per_tx"] = None  # a step without the figure drops out
+    assert ab.compare(runs)[0]["parts_b_minus_a_us"]["commit"]["n"] == 1
+    for run in runs:
+        run["steps"][0].pop("parts_us_per_tx")
+    assert ab.compare(runs)[0]["parts_b_minus_a_us"] is None
+
+
 def test_a_snapshot_is_of_the_commit_the_ref_names_and_a_bad_ref_is_refused(tmp_path):
     head = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     got = consortium.code_snapshot(str(tmp_path / "code"), "HEAD")
