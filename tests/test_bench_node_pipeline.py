@@ -56,3 +56,14 @@ def test_the_pipeline_reference_is_one_nodes_cpu_per_tx_measured_now():
             common.node_pipeline_reference(txs=120)
     finally:
         mp.undo()
+
+
+def test_pipeline_benchmark_runs_on_either_store_layout():
+    """`--store one` (one LevelDB, as before the split) is there to compare layouts; both
+    commit the same blocks."""
+    txs = {}
+    for store in ("split", "one"):
+        result = bench.run(txs=60, block_txs=20, people=40, objects=80, profile=None, store=store)
+        assert result["store"] == store and result["us_per_tx"]["commit (synced batch)"] > 0
+        txs[store] = result["txs"]
+    assert txs["split"] == txs["one"]
