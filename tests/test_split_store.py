@@ -97,13 +97,18 @@ def _commit_history_only(node: SoloNode, kv: SplitStore, alice) -> int:
     return node.chain.head.height + 1
 
 
+def _seal_notes(node: SoloNode, alice, keys) -> SoloNode:
+    """One block per key, each putting a note under it."""
+    for key in keys:
+        node.submit("note.put", {"key": key, "value": b"v"}, alice)
+        node.sealer.seal()
+    return node
+
+
 def test_a_crash_between_the_two_writes_is_undone_when_the_chain_opens(tmp_path, test_pki, alice):
     path = tmp_path / "db"
     kv = open_node_store(path)
-    node = SoloNode(kv, test_pki)
-    for i in range(3):
-        node.submit("note.put", {"key": f"k{i}", "value": b"v"}, alice)
-        node.sealer.seal()
+    node = _seal_notes(SoloNode(kv, test_pki), alice, ["k0", "k1", "k2"])
     head = node.chain.head
     lost = _commit_history_only(node, kv, alice)
     kv.close()
@@ -125,14 +130,9 @@ def test_history_beyond_the_next_height_is_kept_and_refused(tmp_path, test_pki, 
     refuses to start and deletes nothing (the records are evidence)."""
     path = tmp_path / "db"
     kv = open_node_store(path)
-    node = SoloNode(kv, test_pki)
-    for i in range(2):
-        node.submit("note.put", {"key": f"k{i}", "value": b"v"}, alice)
-        node.sealer.seal()
+    node = _seal_notes(SoloNode(kv, test_pki), alice, ["k0", "k1"])
     head_of_2 = kv.get(schema.META_HEAD)
-    for i in range(2, 4):
-        node.submit("note.put", {"key": f"k{i}", "value": b"v"}, alice)
-        node.sealer.seal()
+    _seal_notes(node, alice, ["k2", "k3"])
     kv.write({schema.META_HEAD: head_of_2})  # the head rolled back from 4 to 2: history at 3 and 4
     kv.close()
     kv = open_node_store(path)
@@ -153,10 +153,7 @@ def test_a_foreign_record_in_the_history_is_reported_by_the_auditor(kv_split_cha
 @pytest.fixture
 def kv_split_chain(tmp_path, test_pki, alice):
     kv = open_node_store(tmp_path / "db")
-    node = SoloNode(kv, test_pki)
-    for i in range(2):
-        node.submit("note.put", {"key": f"k{i}", "value": b"v"}, alice)
-        node.sealer.seal()
+    _seal_notes(SoloNode(kv, test_pki), alice, ["k0", "k1"])
     assert verify_store(kv).ok
     yield kv
     kv.close()
@@ -167,9 +164,7 @@ def test_a_store_from_before_the_split_opens_as_one_leveldb(tmp_path, test_pki, 
     reading and extending them as they are."""
     path = tmp_path / "db"
     old = LevelDBStore(path)
-    node = SoloNode(old, test_pki)
-    node.submit("note.put", {"key": "k", "value": b"v"}, alice)
-    node.sealer.seal()
+    node = _seal_notes(SoloNode(old, test_pki), alice, ["k"])
     head = node.chain.head
     old.close()
     kv = open_node_store(path)
