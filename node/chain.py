@@ -27,8 +27,8 @@ from node import codec, merkle, schema
 from node.commit import bft_time, decode_commit, verify_commit
 from node.errors import CertificateRevoked, InvalidBlock, MalformedInput, NotFound, Refusal, StoreCorrupted, TamgaError
 from node.genesis import Genesis
-from node.logs import fields
 from node.interfaces import BlockContext, Event, Executor, KeyValueStore, VerifiedTx
+from node.logs import fields
 from node.state import Overlay, ReadOnlyState
 from node.state_tree import EMPTY_ROOT, StateTree
 from node.txid_filter import TxIdFilter

@@ -185,6 +185,10 @@ class KeyValueStore(abc.ABC):
     def close(self) -> None:
         pass
 
+    # True for a store that writes a commit's history before its index (node/split_store.py):
+    # a crash between the two leaves one height of history above the head.
+    may_hold_next_height = False
+
     def drop_history_above(self, height: int) -> int:
         """Delete records of heights above `height` that a crash left half-written; the
         number deleted. A store that writes each batch atomically has none."""

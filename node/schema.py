@@ -118,6 +118,14 @@ def height_from_key(key: bytes) -> int | None:
     return None
 
 
+def history_height(key: bytes) -> int | None:
+    """The height a block/commit/receipts/tree-node key belongs to, else None."""
+    h = height_from_key(key)
+    if h is None and key.startswith(TREE_NODE_PREFIX) and len(key) >= len(TREE_NODE_PREFIX) + 8:
+        h = read_u64(key[len(TREE_NODE_PREFIX):len(TREE_NODE_PREFIX) + 8])
+    return h
+
+
 def private(name: str) -> bytes:
     return PRIVATE_PREFIX + name.encode()
 
