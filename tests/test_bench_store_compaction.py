@@ -43,6 +43,22 @@ def test_height_first_layouts_put_each_block_after_the_last_and_the_indexes_wher
     assert min(index_after) > max(height_keys("height-after", 10**9))  # ... or after it
 
 
+def test_the_node_layout_writes_the_schema_keys_and_tables_only_drops_the_random_ones():
+    assert _records("node", 7) == _records("schema", 7)  # the same records; the store places them
+    tables = _records("tables-only", 7)
+    assert set(tables) == {k for k in _records("schema", 7) if schema.history_height(k) == 7}
+
+
+def test_the_node_layout_runs_through_the_nodes_split_store(tmp_path, monkeypatch):
+    """`node` writes through open_node_store: history and index, two LevelDBs."""
+    opened = []
+    real = bench.open_node_store
+    monkeypatch.setattr(bench, "open_node_store", lambda path: opened.append(path) or real(path))
+    with bench.Progress(enabled=False) as progress:
+        r = bench.run_layout("node", blocks=2, txs=5, seed=1, progress=progress)
+    assert r["layout"] == "node" and r["txs"] == 10 and len(opened) == 1
+
+
 def test_a_small_run_reports_the_compaction_cpu_and_what_the_levels_wrote():
     with bench.Progress(enabled=False) as progress:
         r = bench.run_layout("schema", blocks=3, txs=10, seed=1, progress=progress)
