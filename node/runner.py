@@ -205,7 +205,8 @@ class NodeRuntime:
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
-        add_ledger_service(LedgerServicer(self), self._grpc)
+        self._ledger = LedgerServicer(self)
+        add_ledger_service(self._ledger, self._grpc)
         self._grpc.add_insecure_port(self.config.ledger_listen)
         await self._grpc.start()
         await self.engine.start()
@@ -245,6 +246,7 @@ class NodeRuntime:
             else:
                 self._http_task.cancel()
         if self._grpc:
+            self._ledger.end_streams()
             await self._grpc.stop(grace=0.5)
         self.kv.close()
 

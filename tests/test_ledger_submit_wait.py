@@ -241,6 +241,29 @@ async def test_a_stream_whose_reading_is_cancelled_ends_quietly(ledger):
     assert [r.ref for msg in answers for r in msg.results] == [3] and answers[0].results[0].code
 
 
+async def test_a_node_stopping_ends_its_open_streams_with_unavailable(ledger):
+    """Stopping ends every open SubmitStream itself, with UNAVAILABLE and a message saying
+    what became of the txs in flight, before the gRPC server stops. Left to the server, a
+    stream still open when the process's event loop closes has its task cancelled there,
+    which gRPC logs as an unhandled servicer exception (one ERROR per stream per stop)."""
+    await ledger.rt.engine.stop()
+    call = ledger.stub.SubmitStream(timeout=30)
+    await call.write(_items(pb.SubmitItem(envelope=_pledge(ledger), ref=1, timeout_ms=30_000)))
+    for _ in range(200):
+        if len(ledger.rt.mempool):
+            break
+        await asyncio.sleep(0.01)
+    assert len(ledger.rt.mempool) == 1
+    ledger.rt._ledger.end_streams()
+    assert await asyncio.wait_for(call.code(), 5) == grpc.StatusCode.UNAVAILABLE
+    assert (await call.details()).startswith("NODE_STOPPING")
+    assert not ledger.rt.hub._tx_waiters and not ledger.rt._ledger._streams
+    # A stream opened after that is ended the same way.
+    late = ledger.stub.SubmitStream(timeout=30)
+    await late.write(_items(pb.SubmitItem(envelope=_pledge(ledger, CN2), ref=2, timeout_ms=30_000)))
+    assert await asyncio.wait_for(late.code(), 5) == grpc.StatusCode.UNAVAILABLE
+
+
 def test_recent_index_drops_whole_old_blocks_and_keeps_the_newest():
     r = RecentTxs(max_txs=3)
     r.add_block(1, [b"a", b"b"], [b"A", b"B"], ["ra", "rb"])
