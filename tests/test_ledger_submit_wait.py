@@ -208,17 +208,24 @@ async def test_submit_stream_times_out_per_envelope_and_cleans_up(ledger):
     assert not ledger.rt.hub._tx_waiters
 
 
-async def test_a_cancelled_stream_leaves_no_waiters(ledger):
+async def _stream_with_one_tx_admitted(ledger):
+    """A SubmitStream holding one pledge the node admitted and will not commit (its engine
+    is stopped)."""
     await ledger.rt.engine.stop()
     call = ledger.stub.SubmitStream(timeout=30)
     await call.write(_items(pb.SubmitItem(envelope=_pledge(ledger), ref=1, timeout_ms=30_000)))
-    # The node has admitted it once it is in the mempool; then the client goes away.
+    # The node has admitted it once it is in the mempool.
     for _ in range(200):
         if len(ledger.rt.mempool):
             break
         await asyncio.sleep(0.01)
     assert len(ledger.rt.mempool) == 1 and ledger.rt.hub._tx_waiters
-    call.cancel()
+    return call
+
+
+async def test_a_cancelled_stream_leaves_no_waiters(ledger):
+    call = await _stream_with_one_tx_admitted(ledger)
+    call.cancel()  # the client goes away
     assert await call.code() == grpc.StatusCode.CANCELLED
     for _ in range(200):
         if not ledger.rt.hub._tx_waiters:
@@ -228,9 +235,9 @@ async def test_a_cancelled_stream_leaves_no_waiters(ledger):
 
 
 async def test_a_stream_whose_reading_is_cancelled_ends_quietly(ledger):
-    """When reading the request stream is cancelled (the server stopping with the call open),
-    the call ends without raising CancelledError out of the handler, which gRPC logs as an
-    unhandled servicer exception (seen at every node shutdown in the full reports)."""
+    """When reading the request stream is cancelled, the call ends without raising
+    CancelledError out of the handler, which gRPC would log as an unhandled servicer
+    exception."""
     from node.ledger_service import LedgerServicer
 
     async def requests():
@@ -246,14 +253,7 @@ async def test_a_node_stopping_ends_its_open_streams_with_unavailable(ledger):
     what became of the txs in flight, before the gRPC server stops. Left to the server, a
     stream still open when the process's event loop closes has its task cancelled there,
     which gRPC logs as an unhandled servicer exception (one ERROR per stream per stop)."""
-    await ledger.rt.engine.stop()
-    call = ledger.stub.SubmitStream(timeout=30)
-    await call.write(_items(pb.SubmitItem(envelope=_pledge(ledger), ref=1, timeout_ms=30_000)))
-    for _ in range(200):
-        if len(ledger.rt.mempool):
-            break
-        await asyncio.sleep(0.01)
-    assert len(ledger.rt.mempool) == 1
+    call = await _stream_with_one_tx_admitted(ledger)
     ledger.rt._ledger.end_streams()
     assert await asyncio.wait_for(call.code(), 5) == grpc.StatusCode.UNAVAILABLE
     assert (await call.details()).startswith("NODE_STOPPING")
