@@ -23,9 +23,9 @@ def _open_chain(data_dir: str):
     from node.apps import executor_for  # noqa: PLC0415
     from node.chain import Chain  # noqa: PLC0415
     from node.genesis import Genesis  # noqa: PLC0415
-    from node.kv import is_node_store, open_node_store  # noqa: PLC0415
+    from node.kv import find_node_store, open_node_store  # noqa: PLC0415
 
-    path = next((p for p in (os.path.join(data_dir, "db"), data_dir) if is_node_store(p)), None)
+    path = find_node_store(data_dir)
     if path is None:
         click.echo(f"error: {data_dir} holds no Tamga store (no db/index LevelDB)", err=True)
         sys.exit(2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -54,10 +53,10 @@ def _cannot_read(message: str, as_json: bool):
 
 def _verify_store(data_dir: str, as_json: bool):
     from node.errors import TamgaError
-    from node.kv import StoreLocked, open_node_store
+    from node.kv import StoreLocked, find_node_store, open_node_store
     from node.verify import Finding, Report, verify_store
 
-    path = _store_path(data_dir)
+    path = find_node_store(data_dir)
     if path is None:
         _cannot_read(f"{data_dir} holds no Tamga store (no db/index LevelDB)", as_json)
     try:
@@ -90,8 +89,3 @@ def _verify_remote(ledger: str, genesis_file: str | None, as_json: bool):
     except grpc.RpcError as err:
         _cannot_read(f"no answer from the node at {ledger} ({err.code().name})", as_json)
 
-
-def _store_path(data_dir: str) -> str | None:
-    from node.kv import is_node_store
-
-    return next((p for p in (os.path.join(data_dir, "db"), data_dir) if is_node_store(p)), None)

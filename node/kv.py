@@ -119,6 +119,12 @@ def is_node_store(path: str | os.PathLike) -> bool:
     return os.path.exists(os.path.join(path, INDEX_DIR, "CURRENT")) or os.path.exists(os.path.join(path, "CURRENT"))
 
 
+def find_node_store(data_dir: str | os.PathLike) -> str | None:
+    """The store of a node's data directory (its `db`), or the directory itself when it is
+    one; None when neither holds a store."""
+    return next((p for p in (os.path.join(data_dir, "db"), os.fspath(data_dir)) if is_node_store(p)), None)
+
+
 def open_node_store(path: str | os.PathLike, *, create: bool = True) -> KeyValueStore:
     """A node's store at `path` (a data directory's `db`): history and index LevelDBs in two
     subdirectories (node/split_store.py), created when missing. A store written before the

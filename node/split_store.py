@@ -171,9 +171,9 @@ class SplitStore(KeyValueStore):
                 if t < tag:  # an earlier table (or a bare height) at this height
                     seek = h + tag
                 else:
-                    height = int.from_bytes(h, "big")
+                    height = schema.read_u64(h)
                     if height + 1 < 1 << 64:
-                        seek = (height + 1).to_bytes(_HEIGHT_LEN, "big") + tag
+                        seek = schema.u64(height + 1) + tag
                 break
 
     def _foreign_items(self) -> Iterator[tuple[bytes, bytes]]:
@@ -197,7 +197,7 @@ class SplitStore(KeyValueStore):
         was altered or lost, and are kept, as evidence, with StoreCorrupted raised."""
         if height + 1 >= 1 << 64:
             return 0
-        next_height = (height + 1).to_bytes(_HEIGHT_LEN, "big")
+        next_height = schema.u64(height + 1)
         above = [k for k, _ in self.history.iterate(start=next_height)]
         if not above:
             return 0
