@@ -471,14 +471,15 @@ class StateTree:
         taken as decoded there; any others are checked like a read from the store.
 
         With `root` (the new root the update made), the nodes that update replaced are
-        dropped from the cache first: only older states still reach them, and a cache full
-        of dead path nodes had evicted the live ones (state-tree reads under load went to
-        LevelDB ever more often as the chain grew)."""
+        dropped from the cache's young generation first: only older states still reach them,
+        and a cache full of dead path nodes had evicted the live ones (state-tree reads under
+        load went to LevelDB ever more often as the chain grew). Those in the old generation
+        go at its next rotation (TwoGenerationCache.drop_young says why not sooner)."""
         cache = self._cache
         if cache is None:
             return
         made, replaced = self._made.get(root, (None, ())) if root is not None else (None, ())
-        cache.discard_many(replaced)
+        cache.drop_young(replaced)
         root_key = schema.tree_root(root) if root is not None else None
         if made is not None and len(new_nodes) - (root_key in new_nodes) == len(made):
             # The records of the update that made `root`: its decoded nodes go in at once.

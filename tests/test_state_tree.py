@@ -498,8 +498,9 @@ def test_when_a_later_candidate_commits_only_its_nodes_enter_the_cache(kv):
 
 
 def test_remember_with_root_drops_the_nodes_that_update_replaced(kv):
-    """Committing a block evicts the path nodes it replaced, so an LRU cache keeps live nodes
-    rather than filling with dead ones; older states still read correctly from the store."""
+    """Committing a block evicts the path nodes it replaced from the cache's young generation
+    (where all of them are here), so the cache keeps live nodes rather than filling with dead
+    ones; older states still read correctly from the store."""
     state = {b"k%d" % i: b"v%d" % i for i in range(300)}
     tree = StateTree(kv)
     root = commit(tree, kv, EMPTY_ROOT, state)
