@@ -67,3 +67,30 @@ def test_pipeline_benchmark_runs_on_either_store_layout():
         assert result["store"] == store and result["us_per_tx"]["commit (synced batch)"] > 0
         txs[store] = result["txs"]
     assert txs["split"] == txs["one"]
+
+
+def test_the_thread_clock_leaves_out_time_the_stage_spent_waiting(monkeypatch):
+    """`--clock thread` counts this thread's CPU, so time a stage spends off the CPU (here a
+    50 ms sleep in each block's projection, standing in for other processes holding the
+    cores) is left out; the wall clock counts it."""
+    import time
+
+    from cadastre.projection import Projection
+
+    listener = Projection.listener
+
+    def slow_listener(self, prepared):
+        time.sleep(0.05)
+        return listener(self, prepared)
+
+    monkeypatch.setattr(Projection, "listener", slow_listener)
+    sleep_us_per_tx = {}
+    for clock in ("wall", "thread"):
+        result = bench.run(txs=60, block_txs=20, people=40, objects=80, profile=None, clock_name=clock)
+        assert result["clock"] == clock
+        sleep_us_per_tx[clock] = 0.05 * result["blocks"] / result["txs"] * 1e6
+        if clock == "wall":
+            assert result["us_per_tx"]["projection"] >= sleep_us_per_tx[clock]
+        else:
+            # The projection's own work is ~100 µs per tx; the sleep alone would be ~30 times that.
+            assert result["us_per_tx"]["projection"] < sleep_us_per_tx[clock]
