@@ -51,13 +51,9 @@ BLOCK_BYTES_PER_TX = 924
 RECEIPT_BYTES_PER_TX = 330
 
 
-def _u64(n: int) -> bytes:
-    return struct.pack(">Q", n)
-
-
 def block_records(layout: str, height: int, txs: int, rnd: random.Random) -> dict[bytes, bytes]:
     """The records one block of `txs` transactions writes, keyed as `layout` keys them."""
-    h = _u64(height)
+    h = schema.u64(height)
     nodes = [sha256(h + struct.pack(">I", i)) for i in range(TREE_NODES_PER_TX * txs)]
     tx_ids = [sha256(b"tx" + h + struct.pack(">I", i)) for i in range(txs)]
     block_hash, root = sha256(b"block" + h), sha256(b"root" + h)

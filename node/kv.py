@@ -114,9 +114,15 @@ HISTORY_DIR = "history"
 INDEX_DIR = "index"
 
 
+def has_index(path: str | os.PathLike) -> bool:
+    """Whether `path` holds the index LevelDB of a split store (written second, so present
+    only once the history was created)."""
+    return os.path.exists(os.path.join(path, INDEX_DIR, "CURRENT"))
+
+
 def is_node_store(path: str | os.PathLike) -> bool:
     """Whether `path` holds a node's store: the two LevelDBs, or one from before the split."""
-    return os.path.exists(os.path.join(path, INDEX_DIR, "CURRENT")) or os.path.exists(os.path.join(path, "CURRENT"))
+    return has_index(path) or os.path.exists(os.path.join(path, "CURRENT"))
 
 
 def find_node_store(data_dir: str | os.PathLike) -> str | None:
@@ -139,8 +145,7 @@ def open_node_store(path: str | os.PathLike, *, create: bool = True) -> KeyValue
     # The history is created first, so once the index exists a missing history is damage:
     # opened without create, LevelDB refuses it instead of starting an empty one over the
     # remains (and deleting the files it no longer lists).
-    has_index = os.path.exists(os.path.join(path, INDEX_DIR, "CURRENT"))
-    history = LevelDBStore(os.path.join(path, HISTORY_DIR), create=create and not has_index)
+    history = LevelDBStore(os.path.join(path, HISTORY_DIR), create=create and not has_index(path))
     try:
         index = LevelDBStore(os.path.join(path, INDEX_DIR), create=create)
     except BaseException:

@@ -17,7 +17,7 @@ import shutil
 
 from node import schema
 from node.config import NodeConfig
-from node.kv import INDEX_DIR, LevelDBStore, open_node_store
+from node.kv import INDEX_DIR, LevelDBStore, has_index, open_node_store
 
 
 def resync(config: NodeConfig, now: datetime.datetime | None = None) -> dict:
@@ -52,8 +52,7 @@ def _private_records(db_path: str) -> dict[bytes, bytes]:
     """The validator-private records of a store, read from the LevelDB that holds them: the
     index of a split store (node/split_store.py), so that a history too damaged for LevelDB
     to open does not cost the sign state; or the one LevelDB of a store from before the split."""
-    index = os.path.join(db_path, INDEX_DIR)
-    old = LevelDBStore(index if os.path.exists(os.path.join(index, "CURRENT")) else db_path, create=False)
+    old = LevelDBStore(os.path.join(db_path, INDEX_DIR) if has_index(db_path) else db_path, create=False)
     try:
         return dict(old.iterate(schema.PRIVATE_PREFIX))
     finally:
