@@ -94,3 +94,25 @@ def test_the_thread_clock_leaves_out_time_the_stage_spent_waiting(monkeypatch):
         else:
             # The projection's own work is ~100 µs per tx; the sleep alone would be ~30 times that.
             assert result["us_per_tx"]["projection"] < sleep_us_per_tx[clock]
+
+
+def test_certificates_are_checked_before_timing_unless_asked_for_cold():
+    """By default every signer's certificate is checked once before the stages are timed, as
+    in a node that has run a while; `--cold-certificates` leaves that to admission, as in a
+    node just started, and the run says how many were checked inside the stages."""
+    warm = bench.run(txs=60, block_txs=20, people=40, objects=80, profile=None)
+    cold = bench.run(txs=60, block_txs=20, people=40, objects=80, profile=None, warm_certificates=False)
+    assert warm["warm_certificates"] is True and warm["certificates_checked_in_stages"] == 0
+    assert cold["warm_certificates"] is False
+    # Each filing is signed by its bank and the owners of one object: more than a few of the
+    # 40 people and both banks are seen for the first time inside admission.
+    assert cold["certificates_checked_in_stages"] > 10
+    assert warm["txs"] == cold["txs"]
+
+
+def test_cold_certificates_is_a_command_line_option(capsys):
+    assert bench.main(["--txs", "40", "--block-txs", "20", "--people", "30", "--objects", "60", "--cold-certificates", "--json"]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert out["warm_certificates"] is False and out["certificates_checked_in_stages"] > 0

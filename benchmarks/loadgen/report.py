@@ -413,7 +413,8 @@ def _cpu_parts_table(add, steps: list) -> None:
         add(f"| {n} | " + " | ".join(_n(parts.get(k), 0) for k, _ in columns) + f" | {_n(sum(parts.values()), 0)} | {ref_cells} |")
     add("")
     add("*In-process reference*: µs of CPU per tx of one node's whole pipeline in one process (`benchmarks.bench_node_pipeline "
-        "--txs 3000`, the generator's checkout), run just before the step while the consortium idles. It is how fast this shared "
+        "--txs 3000`, the generator's checkout; every signer's certificate checked once before timing, as in a node that has run a while), "
+        "run just before the step while the consortium idles. It is how fast this shared "
         "machine was at that moment for a node's kind of work; *total ÷ reference* is then what the consortium adds (four processes "
         "sharing the cores, networking, consensus, client APIs, a longer chain) and compares runs made at different moments.\n")
     add("*Parts*: thread CPU (not wall-clock time) on each node's event loop in admission (signatures, certificates, stateless checks "
