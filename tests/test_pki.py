@@ -75,3 +75,16 @@ def test_tls_certificate_names_validator_key_and_is_not_an_eds_certificate(test_
     assert cred.roles == ("validator",)
     with pytest.raises(UntrustedCertificate, match="not a eds"):
         test_pki.verifier.credential(der)
+
+
+def test_a_certificate_is_parsed_and_checked_once_while_it_stays_cached():
+    """certificates_checked counts distinct certificates checked against the CA: a second use
+    of the same certificate is answered from the cache (node/pki.py, CERT_CACHE_SIZE)."""
+    fresh = TestPKI()  # a CA of its own, so no other test has warmed this verifier
+    a, b = fresh.party("Aigerim"), fresh.party("Berik")
+    before = fresh.verifier.certificates_checked()
+    fresh.verifier.credential(a.cert)
+    fresh.verifier.credential(a.cert)
+    assert fresh.verifier.certificates_checked() == before + 1
+    fresh.verifier.credential(b.cert)
+    assert fresh.verifier.certificates_checked() == before + 2
