@@ -94,6 +94,13 @@ class MempoolFull(TamgaError):
     http_status = 503
 
 
+class NodeStopping(TamgaError):
+    """This node is shutting down: the caller should go to another node (not retry here)."""
+
+    code = "NODE_STOPPING"
+    http_status = 503
+
+
 class NotFound(TamgaError):
     code = "NOT_FOUND"
     http_status = 404

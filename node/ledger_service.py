@@ -20,7 +20,7 @@ import grpc
 
 from node import codec, crash, signing
 from node.envelope import tx_id_of
-from node.errors import BadSignature, NotFound, TamgaError
+from node.errors import BadSignature, NodeStopping, NotFound, TamgaError
 from proto import tamga_pb2 as pb
 from proto import tamga_pb2_grpc as pbg
 
@@ -40,9 +40,15 @@ _STATUS = {
 }
 
 
+# Where the HTTP status alone does not say which gRPC one: a 503 from a full mempool means
+# "retry here shortly" (RESOURCE_EXHAUSTED), one from a stopping node "go to another" (UNAVAILABLE).
+_STATUS_BY_CODE = {NodeStopping.code: grpc.StatusCode.UNAVAILABLE}
+
+
 async def abort_with(context: grpc.aio.ServicerContext, err: TamgaError):
     context.set_trailing_metadata((("tamga-code", err.code),))
-    await context.abort(_STATUS.get(err.http_status, grpc.StatusCode.INVALID_ARGUMENT), f"{err.code}: {err.message}")
+    status = _STATUS_BY_CODE.get(err.code) or _STATUS.get(err.http_status, grpc.StatusCode.INVALID_ARGUMENT)
+    await context.abort(status, f"{err.code}: {err.message}")
 
 
 def not_committed(tx_id: bytes, timeout_s: float) -> str:
@@ -53,7 +59,7 @@ def wait_seconds(timeout_ms: int) -> float:
     return min(timeout_ms or WAIT_MS_MAX, WAIT_MS_MAX) / 1000
 
 
-NODE_STOPPING = ("NODE_STOPPING: this node is stopping; transactions it admitted may still commit: look them up by id "
+NODE_STOPPING = ("this node is stopping; transactions it admitted may still commit: look them up by id "
                  "(GetTx, WaitTx) on another node or on this one once it is back")
 
 
@@ -101,7 +107,7 @@ class LedgerServicer(pbg.LedgerServicer):
                 while stream.out.results:
                     yield stream.take()
                 if self.ending:
-                    await context.abort(grpc.StatusCode.UNAVAILABLE, NODE_STOPPING)
+                    await abort_with(context, NodeStopping(NODE_STOPPING))
                 if reader.done() and not stream.pending:
                     # A cancelled read means the call is going away (the server stopping with
                     # it open): end quietly, since gRPC logs a CancelledError raised out of a

@@ -257,6 +257,8 @@ async def test_a_node_stopping_ends_its_open_streams_with_unavailable(ledger):
     ledger.rt._ledger.end_streams()
     assert await asyncio.wait_for(call.code(), 5) == grpc.StatusCode.UNAVAILABLE
     assert (await call.details()).startswith("NODE_STOPPING")
+    # The typed error's code rides in the trailing metadata, as for every other refusal.
+    assert dict(await call.trailing_metadata() or ()).get("tamga-code") == "NODE_STOPPING"
     assert not ledger.rt.hub._tx_waiters and not ledger.rt._ledger._streams
     # A stream opened after that is ended the same way.
     late = ledger.stub.SubmitStream(timeout=30)
