@@ -116,3 +116,26 @@ def test_cold_certificates_is_a_command_line_option(capsys):
 
     out = json.loads(capsys.readouterr().out)
     assert out["warm_certificates"] is False and out["certificates_checked_in_stages"] > 0
+
+
+def test_concurrent_copies_report_the_mean_of_each_stage(capsys):
+    """`--concurrent N` runs N copies at once, each in a process of its own timing its stages
+    by its thread's CPU, and reports the mean per stage and each copy's whole figure."""
+    import json
+
+    assert bench.main(["--txs", "40", "--block-txs", "20", "--people", "30", "--objects", "60", "--concurrent", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["concurrent"] == 2 and out["clock"] == "thread"
+    assert sorted(out["us_per_tx"]) == sorted(STAGES) and all(v > 0 for v in out["us_per_tx"].values())
+    each = out["node_us_per_tx_each"]
+    assert len(each) == 2 and min(each) <= out["node_us_per_tx"] <= max(each)
+
+
+def test_concurrent_refuses_what_a_copy_cannot_report(capsys):
+    import pytest
+
+    for bad in (["--concurrent", "0"], ["--concurrent", "2", "--every", "2"], ["--concurrent", "2", "--profile", "x.prof"]):
+        with pytest.raises(SystemExit) as exc:
+            bench.main(["--txs", "40", *bad])
+        assert exc.value.code == 2
+        assert "--concurrent" in capsys.readouterr().err
