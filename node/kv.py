@@ -22,8 +22,9 @@ from node.interfaces import KeyValueStore
 # a per-block flag in the table format, so stores written with the old options stay readable.
 # Large memtables mean fewer, larger flushes (LevelDB's default is 4 MiB): in a 2 x 30 s
 # saturation run the compaction thread of one node took 113 then 264 ticks with 32 MiB ones
-# and 27 then 111 with 128 MiB. The price is a longer log to replay after a crash: ~1 s for a
-# full 128 MiB one.
+# and 27 then 111 with 128 MiB (measured on the store of one LevelDB, before the split; the
+# split store's index and a store from before the split keep 128 MiB, its history does not,
+# below). The price is a longer log to replay after a crash: ~1 s for a full 128 MiB one.
 # Table files stay small (4 MiB): state-tree nodes are keyed by height first and are the last
 # table of the key space (node/schema.py), so most tables below level 0 hold one stretch of
 # heights, overlap nothing in the next level and are moved down whole. Files of 64 MiB each spanned everything newer than the level
@@ -37,7 +38,11 @@ LEVELDB_WRITE_OPTIONS = {"compression": None, "write_buffer_size": 128 << 20, "m
 # inserted into the memtable's skip list, and the larger the list, the more of the levels a
 # search walks through miss the CPU's caches, most of all with four nodes sharing them.
 # Four bench_node_pipeline processes run at once (--txs 20000 --clock thread, 2 cores), the
-# synced commit took 31-36 µs per tx with 16 MiB against 41-47 with 128 MiB.
+# synced commit took 31-37 µs per tx with 16 MiB against 39-60 with 128 MiB; in fresh
+# consortia taking turns (`benchmarks.ab`, two pairs of three N=1024 steps) the nodes' CPU per
+# tx was 3.5 % lower in the first two steps (commit -7 to -10 µs per tx per node, LevelDB's
+# compaction thread -4 to -7) and within the spread in the third. bench_store_compaction
+# replaying 200,000 txs: its compactions wrote 1,122 MB against 1,097.
 HISTORY_WRITE_BUFFER_BYTES = 16 << 20
 
 
