@@ -294,22 +294,29 @@ def _main_concurrent(args) -> int:
         child.append("--cold-certificates")
     if not args.json:
         print(f"running {args.concurrent} copies at once (each times its stages by its own thread's CPU)...", file=sys.stderr, flush=True)
-    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.bench_node_pipeline", *child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.bench_node_pipeline", *child], cwd=repo,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(args.concurrent)]
     copies = []
-    for proc in procs:
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            tail = (err or out).strip().splitlines()[-1:] or ["no output"]
-            print(f"a copy of bench_node_pipeline exited {proc.returncode}: {tail[0]}", file=sys.stderr)
-            return 1
-        copies.append(json.loads(out))
-    stages = STAGES
+    try:
+        for proc in procs:
+            out, err = proc.communicate()
+            if proc.returncode != 0:
+                tail = (err or out).strip().splitlines()[-1:] or ["no output"]
+                print(f"a copy of bench_node_pipeline exited {proc.returncode}: {tail[0]}", file=sys.stderr)
+                return 1
+            copies.append(json.loads(out))
+    finally:
+        for proc in procs:  # after a failed copy, the others are not left running
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     result = {
         "concurrent": args.concurrent,
         "txs": copies[0]["txs"],
         "clock": "thread",
-        "us_per_tx": {k: round(statistics.mean(c["us_per_tx"][k] for c in copies), 1) for k in stages},
+        "us_per_tx": {k: round(statistics.mean(c["us_per_tx"][k] for c in copies), 1) for k in STAGES},
         "node_us_per_tx": round(statistics.mean(c["node_us_per_tx"] for c in copies), 1),
         "node_us_per_tx_each": [c["node_us_per_tx"] for c in copies],
         "machine": machine(),
@@ -319,7 +326,7 @@ def _main_concurrent(args) -> int:
         return 0
     print(f"{result['txs']} txs in blocks of ~{args.block_txs}, register of {args.objects} objects, {args.concurrent} copies at once; "
           "µs of this thread's CPU per tx, mean (min-max) of the copies:")
-    for k in stages:
+    for k in STAGES:
         each = [c["us_per_tx"][k] for c in copies]
         print(f"  {k:<24} {result['us_per_tx'][k]:>8.1f}  ({min(each):.1f}-{max(each):.1f})")
     each = result["node_us_per_tx_each"]

@@ -139,3 +139,14 @@ def test_concurrent_refuses_what_a_copy_cannot_report(capsys):
             bench.main(["--txs", "40", *bad])
         assert exc.value.code == 2
         assert "--concurrent" in capsys.readouterr().err
+
+
+def test_a_failing_copy_fails_the_concurrent_run_and_says_why(monkeypatch, capsys):
+    real_popen = bench.subprocess.Popen
+
+    def failing(cmd, **kw):
+        return real_popen(cmd + ["--no-such-option"], **kw)
+
+    monkeypatch.setattr(bench.subprocess, "Popen", failing)
+    assert bench.main(["--txs", "40", "--concurrent", "2", "--json"]) == 1
+    assert "a copy of bench_node_pipeline exited 2" in capsys.readouterr().err
