@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 
-from benchmarks.common import dump_json, machine
+from benchmarks.common import REPO_ROOT, dump_json, machine
 from benchmarks.loadgen.population import Population
 from benchmarks.loadgen.workload import Workload
 from cadastre.projection import Projection
@@ -294,8 +294,7 @@ def _main_concurrent(args) -> int:
         child.append("--cold-certificates")
     if not args.json:
         print(f"running {args.concurrent} copies at once (each times its stages by its own thread's CPU)...", file=sys.stderr, flush=True)
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.bench_node_pipeline", *child], cwd=repo,
+    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.bench_node_pipeline", *child], cwd=REPO_ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(args.concurrent)]
     copies = []
