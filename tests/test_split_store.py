@@ -4,6 +4,7 @@ history keyed by height first, crash between the two writes recovered, damage re
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -222,3 +223,37 @@ def test_resync_keeps_the_sign_state_even_when_the_history_does_not_open(tmp_pat
     assert isinstance(fresh, SplitStore)  # a store from before the split comes back split
     assert list(fresh.iterate()) == [(schema.private("sign-state"), b"last vote")]
     fresh.close()
+
+
+def _tables(directory) -> list[str]:
+    return [name for name in os.listdir(directory) if name.endswith(".ldb")]
+
+
+def test_the_history_flushes_small_memtables_and_the_index_keeps_large_ones(tmp_path):
+    """The history LevelDB writes its memtable out every 16 MiB (kv.HISTORY_WRITE_BUFFER_BYTES:
+    a smaller skip list costs each insert less), the index every 128 MiB. plyvel cannot report
+    a database's options, so this watches what LevelDB does: 24 MiB written to each, the
+    history has a table file and the index none."""
+    from node.kv import HISTORY_DIR, HISTORY_WRITE_BUFFER_BYTES, INDEX_DIR, LEVELDB_WRITE_OPTIONS
+
+    written = 24 << 20
+    assert HISTORY_WRITE_BUFFER_BYTES < written < LEVELDB_WRITE_OPTIONS["write_buffer_size"]
+    kv = open_node_store(tmp_path / "db")
+    value = bytes(range(256)) * 256  # 64 KiB
+    batches = written // (8 * len(value))
+    try:
+        # The index first: LevelDB flushes memtables on one background thread, in the order
+        # they filled, so had the index's filled too, its table would be written before the
+        # history's appears.
+        for b in range(batches):
+            kv.write({schema.tx(b.to_bytes(4, "big") + bytes([i]) * 28): value for i in range(8)}, sync=False)
+        for b in range(batches):
+            kv.write({schema.tree_node(b + 1, bytes([i]) * 32): value for i in range(8)}, sync=False)
+        history, index = tmp_path / "db" / HISTORY_DIR, tmp_path / "db" / INDEX_DIR
+        deadline = time.monotonic() + 60
+        while not _tables(history):
+            assert time.monotonic() < deadline, "the history wrote no table after 24 MiB: its memtable is larger than 16 MiB"
+            time.sleep(0.05)
+        assert _tables(index) == []
+    finally:
+        kv.close()
