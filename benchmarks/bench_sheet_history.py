@@ -4,9 +4,10 @@
 
 Entries are never deleted (contracts/sheet.py: an ended or cancelled entry stays in the
 history of the registration sheet, Art 14), and the projection stores each version of a
-sheet as the blob of all the records it is derived from (cadastre/records.py). So each change to an object reads all its entries from
-the state, encodes them, compares the blob with the previous version's and stores it whole:
-work and bytes that grow with the object's history, where the change itself is one entry.
+sheet as the blob of all the records it is derived from (cadastre/records.py). So each
+change to an object reads all its entries from the state, encodes them, compares the blob
+with the previous version's and stores it whole: work and bytes that grow with the object's
+history, where the change itself is one entry.
 The benchmark register's objects gather a few entries each; a plot with decades of sales,
 pledges and discharges gathers hundreds.
 
@@ -21,11 +22,11 @@ timings.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
 
+from benchmarks.common import dump_json, machine
 from cadastre.projection import Projection
 from contracts import keys
 from node.codec import encode_trusted
@@ -104,7 +105,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     results = [run(int(k), args.touches) for k in args.history.split(",")]
     if args.json:
-        print(json.dumps({"results": results}, indent=2))
+        dump_json({"results": results, "machine": machine()})
         return 0
     print("entries on the sheet   µs of CPU per change   bytes per stored version")
     for r in results:
