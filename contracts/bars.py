@@ -32,6 +32,8 @@ returns the encumbrances whose holders must be told.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from contracts import sheet
 from contracts.businessdays import iso
 from contracts.env import Env
@@ -47,8 +49,8 @@ def _bar(e: dict, cn: str, at_filing: bool, why: str = "") -> None:
            "Art 25.1.7" if at_filing else "Art 31.1.4", {"entry": e["id"]})
 
 
-def check_encumbrances(env: Env, o: dict, purpose: str, *, at_filing: bool, acquirers: list[str] = (),
-                       consenting: list[str] = (), lifting: list[int] = ()) -> list[dict]:
+def check_encumbrances(env: Env, o: dict, purpose: str, *, at_filing: bool, acquirers: Sequence[str] = (),
+                       consenting: Sequence[str] = (), lifting: Sequence[int] = ()) -> list[dict]:
     """Refuse if an encumbrance on `o` excludes a registration for `purpose`; return the
     encumbrances that stay and whose holder must be notified."""
     encs = sheet.section_entries(env, o, sheet.ENC_SECTION)
@@ -115,7 +117,7 @@ def check_stop(env: Env, o: dict, *, filed_number: int | None, acquirers: list[s
 
 
 def notify_holders(env: Env, encs: list[dict], *, application: int | None, what: str, article: str,
-                   exclude: list[str] = ()) -> None:
+                   exclude: Sequence[str] = ()) -> None:
     """Tell each pledgee or imposing body that a registration passed their encumbrance
     (Art 31.1-1 last part, 33.1-1: within 7 business days; we tell them in the same block)."""
     due = env.calendar.add_business_days(env.today, 7)

@@ -24,7 +24,7 @@ Art 23.2; court acts; corrections) are also entered in the book, as `record_imme
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from contracts import businessdays, deadlines, keys, sheet
 from contracts.env import Env
@@ -82,7 +82,7 @@ def put_app(env: Env, app: dict) -> None:
     env.rec.put(keys.application(app["number"]), app)
 
 
-def _recipients(app: dict, extra: list[str] = ()) -> list[str]:
+def _recipients(app: dict, extra: Sequence[str] = ()) -> list[str]:
     return list(app["applicants"]) + list(app["parties"]) + list(extra)
 
 

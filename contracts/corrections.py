@@ -62,7 +62,7 @@ def apply(env: Env, p: dict) -> Outcome:
     substantive = new_holders is not None or any(k in P.IDENT_FIELDS_SUBSTANTIVE for k in changed)
     holders = sheet.object_holders(env, o)
     encs = sheet.section_entries(env, o, sheet.ENC_SECTION)
-    interested = sorted(set(holders) | set(new_holders or {}) | {sheet.beneficiary(e) for e in encs if sheet.beneficiary(e)})
+    interested = sorted(set(holders) | set(new_holders or {}) | set(sheet.beneficiaries(encs)))
     court = bool(env.signers_with_role("court"))
     if substantive:
         missing = [x for x in interested if not env.signed_by(x)]
@@ -76,6 +76,7 @@ def apply(env: Env, p: dict) -> Outcome:
     before = {k: o["ident"].get(k) for k in changed}
     after = {k: changes[k] for k in changed}
     if new_holders is not None:
+        assert right is not None, "new holders are given for a right (current_right above)"
         before["holders"] = right["holders"]
         after["holders"] = sheet.holders_list(new_holders)
     note = sheet.add_history_entry(env, [o], "correction", basis, reason=p["reason"], substantive=substantive,
@@ -85,6 +86,7 @@ def apply(env: Env, p: dict) -> Outcome:
         sheet.put_object(env, o)
     entries = [note["id"]]
     if new_holders is not None:
+        assert right is not None
         entries.append(sheet.replace_right(env, o, right, new_holders, basis, how="correction")["id"])
     env.emit("correction.applied", [o["cn"]], interested, application=number, entry=note["id"], entries=entries,
              substantive=substantive, fields=changed + (["holders"] if new_holders is not None else []),

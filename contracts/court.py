@@ -74,7 +74,7 @@ def cancel_entry(env: Env, p: dict) -> Outcome:
         if origin is not None:
             restored["origin_application"] = origin
         sheet.put_entry(env, restored)
-        e = sheet.get_entry(env, e["id"])
+        e = sheet.existing_entry(env, e["id"])
         e["status"] = "cancelled"         # replace_right closed it as "terminated"; a cancellation it is
         e["ended"]["how"] = "court_cancellation"
         sheet.put_entry(env, e)
@@ -132,7 +132,7 @@ def transfer(env: Env, p: dict) -> Outcome:
     number = book.record_immediate(env, "court.transfer", [o["cn"]], before + list(new), p)
     basis = {"application": number, "act": p["act"], "court": court}
     for eid in lift:
-        sheet.end_entry(env, sheet.get_entry(env, eid), "lifted", basis, "lifted by the court act establishing the right")
+        sheet.end_entry(env, sheet.existing_entry(env, eid), "lifted", basis, "lifted by the court act establishing the right")
     if o["rights"]:
         old = sheet.current_right(env, o, p.get("right"))
         entry = sheet.replace_right(env, o, old, new, basis, how="court_decision", common=p.get("common"))

@@ -134,7 +134,7 @@ def _carry(env: Env, old: list[dict], new: list[dict], basis: dict, how: str) ->
         for o in old:
             ids += [i for i in o[section] if i not in ids]
         for eid in ids:
-            e = sheet.get_entry(env, eid)
+            e = sheet.existing_entry(env, eid)
             e["objects"] = [cn for cn in e["objects"] if cn not in old_cns] + [n["cn"] for n in new]
             sheet.put_entry(env, e)
             for n in new:
@@ -267,7 +267,7 @@ def _apply_terminate(env: Env, app: dict, notify) -> Applied:
     sheet.update_holdings(env, o["cn"], before, [])
     bars.notify_holders(env, notify, application=app["number"], what=f"the object was {p['ground']} and its registration terminated",
                         article="Art 54, 48.3")
-    return Applied(ended, {"ground": p["ground"]}, [sheet.beneficiary(e) for e in notify if sheet.beneficiary(e)])
+    return Applied(ended, {"ground": p["ground"]}, sheet.beneficiaries(notify))
 
 
 book.register_type(AppType("termination", _check_terminate, _apply_terminate, lambda app: 3))

@@ -233,7 +233,7 @@ def _check_foreclose(env: Env, app: dict, at_filing: bool):
     e = _pledge(env, p["pledge"])
     if at_filing and not env.signed_by(e["pledgee"]):
         refuse("NOT_PLEDGEE", f"only the pledgee {e['pledgee']} may apply to foreclose pledge {e['id']}")
-    if not any(sheet.get_entry(env, n)["status"] == "active" for n in e["default_notices"]):
+    if not any(sheet.existing_entry(env, n)["status"] == "active" for n in e["default_notices"]):
         refuse("NO_DEFAULT_NOTICE", f"pledge {e['id']} has no registered notice of non-performance; record one first (pledge.default_notice)")
     notify = []
     for cn in e["objects"]:

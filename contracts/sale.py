@@ -290,7 +290,7 @@ def _apply_reorganise(env: Env, app: dict, notify) -> Applied:
                 entries.append(sheet.replace_right(env, o, right, held, basis, how="reorganisation")["id"])
     for pid in p.get("pledges") or []:
         # Art 46.1, second part: the successor-creditor's pledge registers without the pledgor's consent.
-        e = sheet.get_entry(env, pid)
+        e = sheet.existing_entry(env, pid)
         objs = [sheet.get_object(env, cn) for cn in e["objects"]]
         note = sheet.add_history_entry(env, objs, "pledge_change", basis, pledge=pid,
                                        before={"pledgee": e["pledgee"]}, after={"pledgee": p["to"]})

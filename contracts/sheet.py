@@ -65,6 +65,14 @@ def get_entry(env: Env, entry_id: int) -> dict | None:
     return env.rec.get(keys.entry(entry_id))
 
 
+def existing_entry(env: Env, entry_id: int) -> dict:
+    """An entry the caller knows is registered (an id read off a sheet or an entry, or one
+    the checks before found): its absence is a broken invariant, not bad input."""
+    e = get_entry(env, entry_id)
+    assert e is not None, f"entry {entry_id} is referred to but not registered"
+    return e
+
+
 def put_entry(env: Env, e: dict) -> None:
     env.rec.put(keys.entry(e["id"]), e)
 
@@ -252,3 +260,8 @@ def update_holdings(env: Env, cn: str, before: Iterable[str], after: Iterable[st
 def beneficiary(e: dict) -> str | None:
     """Whom an encumbrance favours or who imposed it: the one to notify (Art 31.1-1, 33.1-1)."""
     return e.get("pledgee") or e.get("authority") or e.get("beneficiary")
+
+
+def beneficiaries(encs: list[dict]) -> list[str]:
+    """The beneficiary of each of `encs` that has one, in order."""
+    return [b for b in map(beneficiary, encs) if b]

@@ -20,6 +20,7 @@ PAYLOAD_DEPTH_MAX = 32
 
 _SCALARS = frozenset({type(None), bool, int, str, bytes})
 INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # what msgpack can carry
+_SCALAR_BASES: tuple[type, ...] = (bool, int, str, bytes)  # what a subclass of each is encoded as
 
 
 def _canonical(value: Any, depth: int = 0) -> Any:
@@ -45,7 +46,7 @@ def _canonical(value: Any, depth: int = 0) -> Any:
     if isinstance(value, float):
         raise MalformedInput("floats are not allowed; use integers (tiyn, square decimetres)")
     # Subclasses (an IntEnum, a str subclass) are encoded as their base value.
-    for base in (bool, int, str, bytes):
+    for base in _SCALAR_BASES:
         if isinstance(value, base):
             return _canonical(base(value), depth)
     if isinstance(value, (list, tuple)):

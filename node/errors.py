@@ -7,6 +7,8 @@ and changes nothing. A broken internal invariant is an `assert` and stops the pr
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TamgaError(Exception):
     """Base of all expected errors. `http_status` is the status an API maps it to."""
@@ -22,7 +24,7 @@ class TamgaError(Exception):
         self.details = details or {}
 
     def to_dict(self) -> dict:
-        out = {"code": self.code, "message": self.message}
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:
             out["details"] = self.details
         return out

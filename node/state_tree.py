@@ -484,6 +484,7 @@ class StateTree:
         if made is not None and len(new_nodes) - (root_key in new_nodes) == len(made):
             # The records of the update that made `root`: its decoded nodes go in at once.
             cache.put_many(made)
+            assert root is not None and root_key is not None, "made is looked up only by a root"
             if root_key in new_nodes:
                 self._note_root_height(root, new_nodes[root_key])
         else:
