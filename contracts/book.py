@@ -31,7 +31,7 @@ from contracts.env import Env
 from contracts.refusals import article, refuse
 from node.interfaces import Outcome
 
-REGISTRAR_ROLES = ("registrar", "senior_registrar")
+REGISTRAR_ROLES: tuple[str, ...] = ("registrar", "senior_registrar")
 
 DEFAULT_POLICY = {
     "auto_register": ["pledge.discharge"],

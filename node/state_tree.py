@@ -60,7 +60,7 @@ import bisect
 import dataclasses
 import struct
 from operator import itemgetter
-from typing import Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from node import schema
 from node.errors import MalformedInput, NotFound, StoreCorrupted
@@ -200,10 +200,13 @@ class StateProof:
       key or value.
     """
 
-    key: bytes
-    value: bytes | None
-    levels: tuple[tuple[int, tuple[bytes, ...]], ...]
-    leaf: tuple[bytes, bytes] | None = None
+    # Typed as Any on purpose: a proof is outside data, and verify_proof answers False for a
+    # malformed one. Compiled (node/native.py), typed fields would make the constructor
+    # raise TypeError instead. What they hold when well formed:
+    key: Any  # bytes
+    value: Any  # bytes | None
+    levels: Any  # tuple[tuple[int, tuple[bytes, ...]], ...]
+    leaf: Any = None  # tuple[bytes, bytes] | None
 
     @property
     def present(self) -> bool:
@@ -257,7 +260,7 @@ def _hex_field(s, name: str, length: int | None = None) -> bytes:
     return b
 
 
-def verify_proof(root: bytes, proof: StateProof, hash_fn: HashFn = sha256) -> bool:
+def verify_proof(root: Any, proof: Any, hash_fn: HashFn = sha256) -> bool:
     """True when `proof` shows proof.key holding proof.value (or absent, value None) under
     `root`. Pure: needs no store. Anything malformed is simply False.
 
@@ -268,7 +271,7 @@ def verify_proof(root: bytes, proof: StateProof, hash_fn: HashFn = sha256) -> bo
         return False
 
 
-def _verify(root: bytes, proof: StateProof, hash_fn: HashFn) -> bool:
+def _verify(root: Any, proof: Any, hash_fn: HashFn) -> bool:
     if not isinstance(root, bytes) or len(root) != HASH_LEN or not isinstance(proof, StateProof):
         return False
     key, value, levels, leaf = proof.key, proof.value, proof.levels, proof.leaf
@@ -343,9 +346,12 @@ class StateTree:
         # one commits, so this holds a few; remember() clears it.
         self._made: dict[bytes, tuple[dict[bytes, tuple], list[bytes]]] = {}
         self.store_reads = 0
+        self.nodes_checked = 0  # nodes decoded and hash-checked (store reads, remembered foreign nodes)
 
     # --- reading -------------------------------------------------------------------------
-    def get(self, root: bytes, key: bytes) -> bytes | None:
+    # The public methods check their arguments themselves (MalformedInput, bad input is not
+    # a crash): they take Any, or a compiled build would raise TypeError before the check.
+    def get(self, root: Any, key: Any) -> bytes | None:
         """The value of `key` in the state at `root`, or None."""
         _check_root(root)
         _check_key(key)
@@ -362,7 +368,7 @@ class StateTree:
             depth += 1
         return node[3] if node[2] == key else None
 
-    def prove(self, root: bytes, key: bytes) -> StateProof:
+    def prove(self, root: Any, key: Any) -> StateProof:
         """A proof of `key`'s value, or of its absence, under `root` (see StateProof)."""
         _check_root(root)
         _check_key(key)
@@ -420,7 +426,7 @@ class StateTree:
                     stack.append(self._load(nh, height, cache=False))
 
     # --- updating ------------------------------------------------------------------------
-    def update(self, root: bytes, updates: Mapping[bytes, bytes | None], *, height: int) -> tuple[bytes, dict[bytes, bytes]]:
+    def update(self, root: Any, updates: Any, *, height: Any) -> tuple[bytes, dict[bytes, bytes]]:
         """Apply the writes of the block at `height` (value None deletes) to the state at `root`.
 
         Returns (new_root, new_nodes): new_nodes maps store keys to records for the caller to
@@ -508,7 +514,7 @@ class StateTree:
         if node[0] == LEAF:
             return self._merge_leaf(node, nh, nat, depth, items, lo, hi, out, made, replaced, at)
         bitmap, data, heights = node[1], node[2], node[3]
-        changes = []  # (nibble, new child hash or None, new child is a leaf, its height), nibbles ascending
+        changes: list[tuple] = []  # (nibble, new child hash or None, new child is a leaf, its height), nibbles ascending
         i = lo
         while i < hi:
             c = items[i][3][depth]
@@ -669,6 +675,7 @@ class StateTree:
         self._root_at[root] = at
 
     def _check(self, nh: bytes, data: bytes) -> tuple:
+        self.nodes_checked += 1
         try:
             node = decode_node(data, self._hash)
         except MalformedInput as e:

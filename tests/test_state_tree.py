@@ -470,8 +470,9 @@ def test_cache_is_bounded_and_remember_warms_it(kv):
     root_a, nodes_a = third.update(new_root, {b"k2": b"a"}, height=h)
     root_b, nodes_b = third.update(new_root, {b"k2": b"b"}, height=h)
     kv.write(nodes_a)
-    third._check = None  # any check would now fail loudly
+    checked = third.nodes_checked
     third.remember(nodes_a)
+    assert third.nodes_checked == checked  # nothing decoded or hash-checked again
     reads = third.store_reads
     assert third.get(root_a, b"k2") == b"a" and third.store_reads == reads
     assert root_b != root_a and nodes_b
