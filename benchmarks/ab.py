@@ -131,9 +131,9 @@ def snapshots(a: Variant, b: Variant, out: str) -> dict[str, dict]:
     codes = {}
     for which, v in (("A", a), ("B", b)):
         if v.ref == WORKTREE:
-            codes[which] = consortium.working_tree()
+            codes[which] = consortium.working_tree(v.python)
         else:
-            codes[which] = consortium.code_snapshot(os.path.join(out, f"code-{which}"), v.ref)
+            codes[which] = consortium.code_snapshot(os.path.join(out, f"code-{which}"), v.ref, v.python)
     return codes
 
 
@@ -210,7 +210,7 @@ async def run_together(variants: dict[str, Variant], codes: dict[str, dict], out
 async def run(a: Variant, b: Variant, codes: dict[str, dict], *, rounds: int, clients: int, steps: int, out: str, ui: Ui, settings: Settings,
               together: bool = False) -> dict:
     for which, v in (("A", a), ("B", b)):
-        ui.say(f"{which} = {v.spec}: code of {codes[which]['commit']}" + (f", env {v.env}" if v.env else "") + f", on {v.python}")
+        ui.say(f"{which} = {v.spec}: code of {codes[which]['commit']}" + (f", env {v.env}" if v.env else "") + f", on {v.python}, {codes[which]['native']}")
     versions = {"A": a, "B": b}
     runs = []
     if together:
@@ -233,8 +233,8 @@ async def run(a: Variant, b: Variant, codes: dict[str, dict], *, rounds: int, cl
             _say_run(ui, which, res)
     return {
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "A": {"spec": a.spec, "commit": codes["A"]["commit"], "env": a.env, "python": a.python},
-        "B": {"spec": b.spec, "commit": codes["B"]["commit"], "env": b.env, "python": b.python},
+        "A": {"spec": a.spec, "commit": codes["A"]["commit"], "env": a.env, "python": a.python, "native": codes["A"]["native"]},
+        "B": {"spec": b.spec, "commit": codes["B"]["commit"], "env": b.env, "python": b.python, "native": codes["B"]["native"]},
         "clients": clients, "steps": steps, "rounds": rounds, "step_s": settings.sat_step_s, "together": together,
         "runs": runs,
         "comparison": compare(runs),

@@ -86,7 +86,7 @@ async def run(settings: Settings, out: str, ui: Ui, only: list[str], worktree: b
     else:
         results["code"] = consortium.code_snapshot(os.path.join(out, "code"))
     ctx.code_root = results["code"]["root"]
-    ui.say(f"nodes run the code of {results['code']['commit']}")
+    ui.say(f"nodes run the code of {results['code']['commit']}, {results['code']['native']}")
     ui.say(f"creating a consortium of 4 nodes with {settings.objects:,} objects owned by {settings.people:,} people ...")
     await open_consortium(ctx)
     results["phase_seconds"]["setup"] = round(time.monotonic() - t, 1)

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import grpc
 
-from node import crash
+from node import crash, native
 from node.apps import executor_for
 from node.chain import Chain, PreparedBlock
 from node.config import NodeConfig
@@ -199,6 +199,8 @@ class NodeRuntime:
             "state_root": head.state_root.hex(),
             "block_time_ms": head.time_ms,
             "mempool": len(self.mempool),
+            # Whether the hot modules run compiled (node/native.py), and from which build or why not.
+            "native": native.status(),
             **self.engine.status(),
         }
 
@@ -214,7 +216,8 @@ class NodeRuntime:
             self._http_task = asyncio.create_task(self._serve_http(), name="http")
         log.info(
             "node started",
-            extra=fields(node=self.config.name, height=self.chain.head.height, ledger=self.config.ledger_listen, peer=self.config.peer_listen, http=self.config.http_listen),
+            extra=fields(node=self.config.name, height=self.chain.head.height, ledger=self.config.ledger_listen, peer=self.config.peer_listen, http=self.config.http_listen,
+                         compiled=native.status()["compiled"]),
         )
 
     async def _serve_http(self) -> None:

@@ -5,10 +5,14 @@ run them with `scripts/test -m soak`."""
 
 from __future__ import annotations
 
-import pytest
+from node import native
 
-from node.kv import MemoryStore, open_node_store
-from tests.ledger_support import TestPKI
+native.enable()  # before any test imports a hot module: the suite tests what the nodes run (node/native.py)
+
+import pytest  # noqa: E402
+
+from node.kv import MemoryStore, open_node_store  # noqa: E402
+from tests.ledger_support import TestPKI  # noqa: E402
 
 
 @pytest.fixture(params=["leveldb", "memory"])

@@ -29,9 +29,28 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 SNAPSHOT_DIRS = ["node", "consensus", "contracts", "cadastre", "api", "proto", "cli"]
+# One cache of compiled hot modules (node/native.py) for the working tree and every snapshot:
+# a snapshot of the sources already built finds that build by its digest.
+NATIVE_CACHE = os.path.join(ROOT, "build", "native")
 
 
-def code_snapshot(dest: str, ref: str = "HEAD") -> dict:
+def node_env(code_root: str) -> dict[str, str]:
+    """The environment a Tamga process run from `code_root` needs on top of os.environ."""
+    return {"PYTHONPATH": code_root, "TAMGA_NATIVE_CACHE": NATIVE_CACHE}
+
+
+def build_native(code_root: str, python: str = sys.executable) -> str:
+    """Compile the hot modules of the code at `code_root` as scripts/start does (a minute,
+    or nothing when the cache holds a build of them). Says what its nodes will run:
+    "compiled", or "python: " and why not."""
+    if not os.path.exists(os.path.join(code_root, "node", "native.py")):
+        return "python: this code has no node/native.py"
+    done = subprocess.run([python, "-m", "node.native", "build"], cwd=code_root, env={**os.environ, **node_env(code_root)},
+                          capture_output=True, text=True)
+    return "compiled" if done.returncode == 0 else "python: the build failed: " + done.stderr.strip()[-300:]
+
+
+def code_snapshot(dest: str, ref: str = "HEAD", python: str = sys.executable) -> dict:
     """The committed code (git `ref`, HEAD by default) of the packages a node runs, extracted
     into `dest`, so that nodes started or restarted during a long run all run one version,
     whatever others edit in the working tree meanwhile. What is measured is then a commit.
@@ -45,12 +64,12 @@ def code_snapshot(dest: str, ref: str = "HEAD") -> dict:
     os.makedirs(dest, exist_ok=True)
     archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", commit, *SNAPSHOT_DIRS], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
-    return {"root": dest, "commit": commit, "uncommitted_changes_not_measured": dirty}
+    return {"root": dest, "commit": commit, "uncommitted_changes_not_measured": dirty, "native": build_native(dest, python)}
 
 
-def working_tree() -> dict:
+def working_tree(python: str = sys.executable) -> dict:
     """The code a node runs when it is run from the working tree (no snapshot)."""
-    return {"root": ROOT, "commit": "working tree", "uncommitted_changes_not_measured": []}
+    return {"root": ROOT, "commit": "working tree", "uncommitted_changes_not_measured": [], "native": build_native(ROOT, python)}
 
 
 def _git(*args: str) -> str:
@@ -66,7 +85,7 @@ class BenchCluster(Cluster):
 
     def start(self, name: str, extra_env: dict | None = None, wrapper: list[str] | None = None) -> None:  # type: ignore[override]
         assert name not in self.procs or self.procs[name].poll() is not None, f"{name} is running"
-        env = {**os.environ, **self.env, **(extra_env or {}), "PYTHONPATH": self.code_root}
+        env = {**os.environ, **self.env, **(extra_env or {}), **node_env(self.code_root)}
         log = open(os.path.join(self.dir, f"{name}.stderr.log"), "ab")
         self.procs[name] = subprocess.Popen(
             [*(wrapper or []), self.python, "-m", "cli.main", "node", "run", "--config", self.config_files[name]],

@@ -454,7 +454,7 @@ def chain_verify(data_dir: str, code_root: str = ROOT, timeout_s: float = 1200.0
     start = time.monotonic()
     try:
         p = subprocess.run([sys.executable, "-m", "cli.main", "chain", "verify", "--data-dir", data_dir, "--json"], cwd=code_root,
-                           capture_output=True, text=True, timeout=timeout_s, env={**os.environ, "PYTHONPATH": code_root})
+                           capture_output=True, text=True, timeout=timeout_s, env={**os.environ, **consortium.node_env(code_root)})
     except subprocess.TimeoutExpired:
         return {"ok": False, "why": f"did not finish within {timeout_s:.0f} s"}
     wall = time.monotonic() - start
