@@ -37,14 +37,14 @@ import logging
 import os
 import sqlite3
 import time
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from cadastre import canon, facts, records, schema, source
 from cadastre.checkpoint import WalCheckpointer
 from node import codec
 from node.errors import MalformedInput, StoreCorrupted, TamgaError
 from node.interfaces import Credential, VerifiedTx
-from node.pki import verifier_for
+from node.pki import CertificateVerifier, verifier_for
 from proto import tamga_pb2 as pb
 
 log = logging.getLogger("tamga.cadastre")
@@ -117,12 +117,16 @@ class Projection:
             self.checkpointer = WalCheckpointer(path)
         self._drop_if_other_schema()
         self.db.executescript(schema.PROJECTION_DDL + schema.LOCAL_DDL)
-        self._certs = None  # the process-wide verifier of the chain's CA, set by bind()
-        self._chain = None
+        self._certs: CertificateVerifier | None = None  # the process-wide verifier of the chain's CA, set by bind()
+        self._chain: Any = None  # the node.chain.Chain (or a stand-in with its reads) bound by bind()
         self._signers: dict[bytes, str] = {}  # certificate fingerprint -> signer JSON
         # cn -> its latest version in the database (only ever written with it, in the same
         # transaction; emptied when one rolls back or the tables are dropped).
         self._latest: dict[str, _Version] = {}
+        # p_txs rows made from the txs as the node verified them (a block just committed) and
+        # from envelopes parsed out of the store (catching up, rebuilding).
+        self.tx_rows_verified = 0
+        self.tx_rows_parsed = 0
         self.blocks_applied = 0
         # Called with (height, outbox rows queued) after each applied block: the webhook
         # worker wakes on it.
@@ -192,7 +196,7 @@ class Projection:
             raise StoreCorrupted(f"the cadastre is at height {self.height} but the chain only at {chain.head.height}; rebuild it")
 
     @property
-    def chain(self):
+    def chain(self) -> Any:
         assert self._chain is not None, "bind() the projection to a chain first"
         return self._chain
 
@@ -274,6 +278,10 @@ class Projection:
                 events.extend((tx_id, ev) for ev in receipt.events)
             events.extend((None, ev) for ev in results.block_events)
             db.executemany(UPSERT_TX, tx_rows)
+            if verified is None:
+                self.tx_rows_parsed += len(tx_rows)
+            else:
+                self.tx_rows_verified += len(tx_rows)
             objects: set[str] = set()
             applications: set[int] = set()
             rows = []
@@ -525,7 +533,9 @@ class _Version:
     @classmethod
     def stored(cls, cn: str, height: int, blob: bytes) -> "_Version":
         values = records.decode(blob)
-        obj = codec.decode_trusted(values[source.object_key(cn)])
+        object_record = values[source.object_key(cn)]
+        assert object_record is not None, f"a stored version of {cn} holds the object's record"
+        obj = codec.decode_trusted(object_record)
         return cls(height, blob, obj, {i: values.get(source.entry_key(i)) for i in obj["rights"]})
 
     def holders(self) -> list[str]:

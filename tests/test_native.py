@@ -141,3 +141,14 @@ def test_the_compiled_and_the_interpreted_modules_compute_the_same_chain_and_cad
     assert sum(t[0] for t in interpreted["cadastre"].values()) > 1000
     assert compiled["blocks"] == interpreted["blocks"]
     assert compiled["cadastre"] == interpreted["cadastre"]
+
+
+def test_a_module_that_does_not_type_check_is_not_built_and_the_error_says_where(tmp_path, monkeypatch):
+    """mypyc compiles only what type-checks (a wrong annotation would be a TypeError at run
+    time); the build stops with mypy's message and leaves no build behind."""
+    monkeypatch.delenv(native.CACHE_ENV, raising=False)
+    _tree(tmp_path)
+    (tmp_path / "node" / "fake_hot.py").write_text("X: int = 'not an int'\n")
+    with pytest.raises(RuntimeError, match=r"node/fake_hot\.py:1: error"):
+        native.build(tmp_path, HOT, say=lambda line: None)
+    assert not native.build_dir(tmp_path, native.source_digest(tmp_path, HOT)).exists()
