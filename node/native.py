@@ -2,11 +2,12 @@
 
 What it is for: a node spends most of its CPU in the interpreter, executing contracts and
 updating the state tree (benchmarks/README.md). mypyc compiles these modules, unchanged
-Python with their type annotations, to C extensions; measured with
-`benchmarks.bench_node_pipeline` (2026-11-28) a node's CPU per tx drops by ~14 %, contract
-execution by ~25 %. The Python sources stay the truth: the compiled modules are a cache of
-them, and every module runs the same either way (tests/test_native.py replays one workload
-both ways and compares the state roots, receipts and cadastre).
+Python with their type annotations, to C extensions. Measured on 2026-11-28: one node's
+pipeline in one process (`benchmarks.bench_node_pipeline`) 334-335 µs of CPU per tx against
+389-412 as Python; the 4-node consortium at saturation ~475 µs per tx per node against ~535.
+The Python sources stay the truth: the compiled modules are a cache of them, and every module
+runs the same either way (tests/test_native.py replays one workload both ways and compares
+the block hashes, state roots, receipts and cadastre).
 
 How it stays honest:
 - `build()` (`python -m node.native build`; scripts/start and scripts/test run it) compiles
