@@ -336,7 +336,10 @@ async def profile_phase(ctx, clients: int, seconds: float, node: str = "moj") ->
         return {"ok": False, "why": "py-spy is not installed (.venv/bin/pip install py-spy)"}
     out_file = os.path.join(ctx.out, f"profile-{node}.txt")
     ctx.cluster.kill(node, signal.SIGTERM)
-    ctx.cluster.start(node, wrapper=[spy, "record", "--nonblocking", "--rate", "100", "--format", "raw", "--output", out_file, "--"])
+    # --native: the compiled modules (node/native.py) have no Python frames, so only native
+    # stacks show them (and libsodium's and LevelDB's own functions). py-spy then pauses the
+    # node for each sample (it cannot unwind native stacks otherwise), which slows it a little.
+    ctx.cluster.start(node, wrapper=[spy, "record", "--native", "--rate", "100", "--format", "raw", "--output", out_file, "--"])
     try:
         await asyncio.to_thread(ctx.cluster.wait_ready, node, 120)
         await asyncio.to_thread(ctx.cluster.wait_api, node, 120)

@@ -6,6 +6,9 @@ frames as "function (file:line)", root first) summarised three ways:
 - inclusive: the project's functions (node/, consensus/, contracts/, cadastre/, api/) by the
   share of samples they were on the stack for;
 - self: the leaf functions the samples were in.
+Samples taken with `py-spy record --native` also hold C frames: libsodium's, LevelDB's, and
+the functions of the modules mypyc compiled (node/native.py), which have no Python frame and
+are put back under their module's source file here.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ import re
 import shutil
 import sys
 
+from node import native
+
 FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 
 # Innermost match wins; checked in this order for each frame, leaf first.
 AREAS = [
-    ("Ed25519 signatures (PyNaCl)", ("nacl/", "node/signing.py")),
+    ("Ed25519 signatures (PyNaCl)", ("nacl/", "node/signing.py", "_sodium", "ed25519", "sodium/")),
     ("X.509 certificates", ("cryptography/", "node/pki.py")),
-    ("LevelDB (plyvel)", ("plyvel", "node/kv.py")),
+    ("LevelDB (plyvel)", ("plyvel", "node/kv.py", "leveldb")),
     ("state tree (hashing, nodes)", ("node/state_tree.py", "node/merkle.py", "node/hashing.py")),
     ("cadastre projection (SQLite)", ("cadastre/", "sqlite3")),
     ("contracts (execution)", ("contracts/",)),
@@ -38,6 +43,11 @@ AREAS = [
     ("asyncio event loop", ("asyncio/", "selectors.py")),
 ]
 PROJECT = ("node/", "consensus/", "contracts/", "cadastre/", "api/")
+
+# A compiled function in a native stack: CPyDef_<module>___<function> (or Class___method), or
+# CPyPy_ for its wrapper callable from Python, located in the build's C file.
+COMPILED = re.compile(r"^CPy(?:Def|Py)_(?P<module>[A-Za-z0-9_]+?)___(?P<name>.+)$")
+COMPILED_FILES = {m.rsplit(".", 1)[1]: m.replace(".", "/") + ".py" for m in native.NATIVE_MODULES}
 
 
 def py_spy() -> str | None:
@@ -68,9 +78,16 @@ def parse(path: str) -> list[tuple[list[tuple[str, str]], int]]:
             frames = []
             for fr in stack.split(";"):
                 m = FRAME.match(fr)
-                frames.append((m["func"], _short(m["file"])) if m else (fr, ""))
+                frames.append(_frame(m["func"], m["file"]) if m else (fr, ""))
             samples.append((frames, int(count)))
     return samples
+
+
+def _frame(func: str, file: str) -> tuple[str, str]:
+    compiled = COMPILED.match(func)
+    if compiled and compiled["module"] in COMPILED_FILES:
+        return compiled["name"].replace("___", "."), COMPILED_FILES[compiled["module"]]
+    return func, _short(file)
 
 
 def area_of(file: str) -> str | None:

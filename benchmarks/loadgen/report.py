@@ -437,7 +437,7 @@ def _profile_section(L, r):
         add(f"No profile: {ph.get('why')}\n")
         return
     st = ph["step"]
-    add(f"Node `{ph['node']}` was restarted under py-spy (sampling 100/s, non-blocking; idle threads left out) and the closed loop ran at "
+    add(f"Node `{ph['node']}` was restarted under py-spy (sampling 100/s with native stacks, so compiled modules show under their source files; idle threads left out) and the closed loop ran at "
         f"N={st['clients']} for {st['window_s']:.0f} s: {_n(st['committed_tx_per_s'], 1)} committed tx/s (profiling slows the node a little). "
         f"{ph['samples']} busy samples; raw samples in `{ph['file']}`. The samples include the node's restart and its first seconds "
         f"(the store check at start-up, certificates parsed once and a cold state-tree cache), which a node running for a while "
