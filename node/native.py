@@ -93,11 +93,21 @@ def source_digest(root: Path = ROOT, modules: tuple[str, ...] = NATIVE_MODULES) 
     return h.hexdigest()[:24]
 
 
-def build_dir(root: Path = ROOT, digest: str | None = None) -> Path:
-    """Where the build of `root`'s sources is: under $TAMGA_NATIVE_CACHE when set (so that
-    code snapshots share the working tree's builds), else under root/build/native."""
+def cache_dir(root: Path = ROOT) -> Path:
+    """Where builds are kept: $TAMGA_NATIVE_CACHE when set (so that code snapshots share the
+    working tree's builds), else root/build/native."""
     cache = os.environ.get(CACHE_ENV)
-    return (Path(cache) if cache else root / "build" / "native") / (digest or source_digest(root))
+    return Path(cache) if cache else root / "build" / "native"
+
+
+def build_dir(root: Path = ROOT, digest: str | None = None) -> Path:
+    """Where the build of `root`'s sources is (or would be)."""
+    return cache_dir(root) / (digest or source_digest(root))
+
+
+def _extension(directory: Path, module: str) -> Path:
+    """The file of `module` compiled, in a tree of extensions rooted at `directory`."""
+    return directory / (module.replace(".", "/") + importlib.machinery.EXTENSION_SUFFIXES[0])
 
 
 class _Finder(importlib.abc.MetaPathFinder):
@@ -110,8 +120,7 @@ class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in self.names:
             return None
-        suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-        location = self.directory / (fullname.replace(".", "/") + suffix)
+        location = _extension(self.directory, fullname)
         loader = importlib.machinery.ExtensionFileLoader(fullname, str(location))
         return importlib.util.spec_from_file_location(fullname, location, loader=loader)
 
@@ -184,26 +193,30 @@ def build(root: Path = ROOT, modules: tuple[str, ...] = NATIVE_MODULES, *, say=l
         suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
         shared = [p.name[: -len(suffix)] for p in work.glob("*__mypyc" + suffix)]
         assert len(shared) == 1, f"mypyc makes one shared library for a group, found {shared}"
-        staging = Path(tmp) / "out"
-        for m in modules:
-            dest = staging / (m.replace(".", "/") + suffix)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(work / (m.replace(".", "/") + suffix), dest)
-        shutil.copyfile(work / (shared[0] + suffix), staging / (shared[0] + suffix))
-        (staging / MANIFEST).write_text(json.dumps({"modules": list(modules), "shared": shared[0], "python": sys.version}, indent=1))
+        # Staged beside the target, so that the rename which publishes it stays on one file
+        # system (the temporary directory may be on another) and is atomic.
         target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
         try:
-            staging.rename(target)
-        except OSError:
-            if not (target / MANIFEST).is_file():
-                raise
+            for m in (*modules, shared[0]):
+                dest = _extension(staging, m)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(_extension(work, m), dest)
+            (staging / MANIFEST).write_text(json.dumps({"modules": list(modules), "shared": shared[0], "python": sys.version}, indent=1))
+            try:
+                staging.rename(target)
+            except OSError:
+                if not (target / MANIFEST).is_file():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # gone already when the rename published it
     say(f"native build ready: {target}")
     return target
 
 
 def prune(root: Path = ROOT, keep: int = 4) -> None:
     """Remove all but the `keep` newest builds (each is ~10 MB)."""
-    builds = sorted((p for p in build_dir(root, "-").parent.glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    builds = sorted((p for p in cache_dir(root).glob("*") if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in builds[keep:]:
         shutil.rmtree(old, ignore_errors=True)
 

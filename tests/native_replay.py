@@ -36,7 +36,7 @@ def record(path: str, txs: int, block_txs: int) -> None:
     """Run a pilot-like workload (filings, then the registrar's decisions on them) through a
     chain and write its blocks' envelopes, the genesis and the validators' keys to `path`."""
     with tempfile.TemporaryDirectory() as tmp:
-        genesis, keys, pop, proposer, _validator, projection, mempool, _ = setup(tmp, people=60, objects=300, store="one")
+        genesis, keys, pop, proposer, validator, projection, mempool, _ = setup(tmp, people=60, objects=300, store="one")
         work = Workload(pop, genesis.chain_id, mix=MIX, with_checks=False)
         firsts = [next(f.flow).envelope for f in work.plan(txs // 2, txs_only=True)]
         blocks: list[list[bytes]] = []
@@ -59,7 +59,7 @@ def record(path: str, txs: int, block_txs: int) -> None:
                         decisions.append(work.decide(codec.decode(e.data)["application"]))
         projection.close()
         proposer.kv.close()
-        _validator.kv.close()
+        validator.kv.close()  # setup opens a peer's chain too; only the proposer's is used
     with open(path, "w") as f:
         json.dump({"genesis": genesis.to_json().decode(), "keys": [k.seed.hex() for k in keys],
                    "blocks": [[e.hex() for e in b] for b in blocks]}, f)
@@ -89,7 +89,9 @@ def replay(path: str) -> dict:
                            "receipts": receipts, "outcomes": outcomes})
         cadastre = {}
         for table in PROJECTION_TABLES:
-            rows = projection.db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() if table != "p_meta" else []
+            if table == "p_meta":
+                continue  # bookkeeping (schema version, genesis), not the register
+            rows = projection.db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
             cadastre[table] = [len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()]
         projection.close()
     return {"compiled": native.status()["compiled"], "blocks": blocks, "cadastre": cadastre}

@@ -28,9 +28,13 @@ def _tree(root: Path) -> None:
     (root / "api" / "routes.py").write_text("Z = 1\n")
 
 
+def _env_without_native_settings() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in (native.ENV, native.CACHE_ENV)}
+
+
 def _enable_in_child(root: Path, env_mode: str | None, cache: Path | None = None) -> subprocess.CompletedProcess:
     """native.enable() for the stand-in tree in a fresh interpreter (it changes sys.meta_path)."""
-    env = {k: v for k, v in os.environ.items() if k not in (native.ENV, native.CACHE_ENV)}
+    env = _env_without_native_settings()
     if env_mode is not None:
         env[native.ENV] = env_mode
     if cache is not None:
@@ -41,10 +45,11 @@ def _enable_in_child(root: Path, env_mode: str | None, cache: Path | None = None
                           capture_output=True, text=True, timeout=60)
 
 
-def _fake_build(root: Path, digest: str, base: Path | None = None) -> None:
-    directory = (base or root / "build" / "native") / digest
+def _fake_build(root: Path, base: Path | None = None, modules: tuple[str, ...] = HOT) -> None:
+    """A complete-looking build of `root`'s sources (a manifest, no extensions)."""
+    directory = (base or root / "build" / "native") / native.source_digest(root, modules)
     directory.mkdir(parents=True)
-    (directory / native.MANIFEST).write_text(json.dumps({"modules": list(HOT), "shared": "x__mypyc"}))
+    (directory / native.MANIFEST).write_text(json.dumps({"modules": list(modules), "shared": "x__mypyc"}))
 
 
 def test_the_digest_covers_every_checked_source_and_nothing_else(tmp_path):
@@ -63,7 +68,7 @@ def test_the_digest_covers_every_checked_source_and_nothing_else(tmp_path):
 
 def test_a_build_is_used_only_for_the_sources_it_was_made_from(tmp_path):
     _tree(tmp_path)
-    _fake_build(tmp_path, native.source_digest(tmp_path, HOT))
+    _fake_build(tmp_path)
     got = json.loads(_enable_in_child(tmp_path, None).stdout)
     assert got["compiled"] is True
     (tmp_path / "node" / "fake_hot.py").write_text("X = 'edited after the build'\n")
@@ -75,7 +80,7 @@ def test_tamga_native_1_refuses_to_fall_back_and_0_never_loads(tmp_path):
     _tree(tmp_path)
     required = _enable_in_child(tmp_path, "1")
     assert required.returncode != 0 and "NativeBuildMissing" in required.stderr and "node.native build" in required.stderr
-    _fake_build(tmp_path, native.source_digest(tmp_path, HOT))
+    _fake_build(tmp_path)
     off = json.loads(_enable_in_child(tmp_path, "0").stdout)
     assert off == {"compiled": False, "reason": "TAMGA_NATIVE=0", "digest": None}
 
@@ -83,7 +88,7 @@ def test_tamga_native_1_refuses_to_fall_back_and_0_never_loads(tmp_path):
 def test_snapshots_share_builds_through_the_cache_directory(tmp_path):
     _tree(tmp_path)
     cache = tmp_path / "cache"
-    _fake_build(tmp_path, native.source_digest(tmp_path, HOT), base=cache)
+    _fake_build(tmp_path, base=cache)
     assert json.loads(_enable_in_child(tmp_path, None).stdout)["compiled"] is False
     got = json.loads(_enable_in_child(tmp_path, "1", cache=cache).stdout)
     assert got["compiled"] is True and got["reason"].startswith(str(cache))
@@ -94,13 +99,10 @@ def test_a_module_imported_before_enable_keeps_every_hot_module_interpreted(tmp_
     another of its group go straight to the compiled code, which would never be set up."""
     _tree(tmp_path)
     hot = ("node.codec",)
-    directory = tmp_path / "build" / "native" / native.source_digest(tmp_path, hot)
-    directory.mkdir(parents=True)
-    (directory / native.MANIFEST).write_text(json.dumps({"modules": list(hot), "shared": "x__mypyc"}))
+    _fake_build(tmp_path, modules=hot)
     code = ("import json, sys; from pathlib import Path; import node.codec; from node import native; "
             f"print(json.dumps(native.enable(Path(sys.argv[1]), {hot!r})))")
-    env = {k: v for k, v in os.environ.items() if k not in (native.ENV, native.CACHE_ENV)}
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, env={**_env_without_native_settings(), "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=60)
     got = json.loads(done.stdout)
     assert got["compiled"] is False and "imported before native.enable(): node.codec" in got["reason"]
